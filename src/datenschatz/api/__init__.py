@@ -1,0 +1,1 @@
+"""HTTP interfaces: thin adapters over the service layer."""

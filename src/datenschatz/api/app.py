@@ -1,0 +1,55 @@
+"""The FastAPI application: wiring only. Routers translate; services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from sqlalchemy import func, select
+
+from datenschatz import __version__
+from datenschatz.api import errors
+from datenschatz.db.models import Dataset, DatasetStatus
+from datenschatz.hub import Hub
+
+
+def get_hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def create_app(hub: Hub | None = None) -> FastAPI:
+    hub = hub or Hub.from_env()
+    app = FastAPI(
+        title="Datenschatz",
+        version=__version__,
+        description=(
+            "Open data of the city and its Stadtwerke: versioned datasets, "
+            "without personal data."
+        ),
+    )
+    app.state.hub = hub
+    errors.install(app)
+
+    @app.get("/health", tags=["meta"], summary="Liveness and database check")
+    def health() -> dict[str, str]:
+        with hub.session() as session:
+            session.execute(select(1))
+        return {"status": "ok"}
+
+    @app.get("/", tags=["meta"], summary="What this server offers")
+    def root() -> dict[str, Any]:
+        with hub.session() as session:
+            published = session.scalar(
+                select(func.count())
+                .select_from(Dataset)
+                .where(Dataset.status == DatasetStatus.PUBLISHED)
+            )
+        return {
+            "name": "Datenschatz",
+            "version": __version__,
+            "published_datasets": published or 0,
+            "links": {"health": "/health", "openapi": "/openapi.json", "docs": "/docs"},
+        }
+
+    return app

@@ -1,0 +1,1 @@
+"""Catalog: organizations, datasets, versions and their metadata."""

@@ -1,0 +1,166 @@
+"""Settings: every setting declared once, with its type, default and help text.
+
+Values come from the environment (prefix ``DATENSCHATZ_``) or a ``.env`` file. A bad value
+stops the start with a message that names the setting (see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from datenschatz.errors import ConfigError
+
+ENV_PREFIX = "DATENSCHATZ_"
+
+
+class Settings(BaseSettings):
+    """All settings of a Datenschatz installation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Annotated[
+        Path,
+        Field(description="Directory for the version store, the SQLite database and temp files."),
+    ] = Path("./datenschatz-data")
+    database_url: Annotated[
+        str | None,
+        Field(
+            description=(
+                "SQLAlchemy URL of the relational store, e.g. "
+                "postgresql+psycopg://user@host/db. Default: a SQLite file in the data directory."
+            )
+        ),
+    ] = None
+    secret_key: Annotated[
+        SecretStr | None,
+        Field(
+            description=(
+                "Secret for signing sessions and tokens. Set it in production; when unset a "
+                "random key is kept in <data_dir>/secret_key."
+            )
+        ),
+    ] = None
+    max_upload_bytes: Annotated[
+        int, Field(gt=0, description="Largest file accepted for ingest, in bytes.")
+    ] = 2 * 1024**3
+    max_unpacked_bytes: Annotated[
+        int,
+        Field(gt=0, description="Largest total size an archive (zip) may unpack to, in bytes."),
+    ] = 8 * 1024**3
+    max_compression_ratio: Annotated[
+        int, Field(gt=1, description="Largest unpacked/packed ratio of an archive member.")
+    ] = 200
+    query_timeout_seconds: Annotated[
+        float, Field(gt=0, description="Time limit of one query against the version store.")
+    ] = 5.0
+    query_memory_limit: Annotated[
+        str, Field(description="Memory limit of one DuckDB query connection, e.g. '2GB'.")
+    ] = "2GB"
+    rows_per_page: Annotated[
+        int, Field(gt=0, le=100_000, description="Default rows per page of the rows API.")
+    ] = 100
+    max_rows_per_page: Annotated[
+        int, Field(gt=0, le=1_000_000, description="Largest page the rows API serves.")
+    ] = 10_000
+    duckdb_threads: Annotated[
+        int, Field(ge=1, le=256, description="Threads DuckDB may use for ingest and queries.")
+    ] = 2
+    ingest_memory_limit: Annotated[
+        str, Field(description="Memory limit of DuckDB while ingesting a file, e.g. '4GB'.")
+    ] = "4GB"
+    host: Annotated[str, Field(description="Address `datenschatz serve` binds to.")] = "127.0.0.1"
+    port: Annotated[
+        int, Field(ge=1, le=65535, description="Port `datenschatz serve` listens on.")
+    ] = 8000
+    log_level: Annotated[
+        str, Field(description="Log level: DEBUG, INFO, WARNING or ERROR.")
+    ] = "INFO"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        if value.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("query_memory_limit", "ingest_memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        import re
+
+        if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip()):
+            raise ValueError("must be a size such as '512MB' or '2GB'")
+        return value.strip()
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'datenschatz.sqlite3'}"
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.resolved_data_dir / "versions"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.resolved_data_dir / "tmp"
+
+    def signing_key(self) -> str:
+        """The secret key, generated once per data directory when none is configured."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.resolved_data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings; a bad value raises ConfigError naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ENV_PREFIX + "_".join(str(p) for p in err["loc"]).upper()
+            problems.append(f"{name}: {err['msg']}")
+        raise ConfigError("Invalid setting. " + "; ".join(problems)) from None
+
+
+def settings_help() -> list[tuple[str, str, str, str]]:
+    """(environment variable, type, default, help) for every setting, for docs and --help."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        annotation = getattr(field.annotation, "__name__", str(field.annotation))
+        rows.append(
+            (ENV_PREFIX + name.upper(), annotation, repr(field.default), field.description or "")
+        )
+    return rows

@@ -1,0 +1,1 @@
+"""Relational store: catalog metadata, versions and (later) governance and sensor entities."""

@@ -1,0 +1,86 @@
+"""The one exception hierarchy.
+
+Every error a user can cause is a :class:`DatenschatzError` with an HTTP status, a stable
+machine code and a public message. The public message never contains SQL, internal paths or
+a personal value; ``details`` holds structured, safe context (file name, line, column,
+parameter). Internal detail goes to the log only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DatenschatzError(Exception):
+    """Base of every error Datenschatz raises on purpose."""
+
+    status: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = {k: v for k, v in details.items() if v is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one JSON error shape."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+    def __str__(self) -> str:
+        where = ", ".join(f"{k}={v}" for k, v in self.details.items() if k in _LOCATION_KEYS)
+        return f"{self.message} ({where})" if where else self.message
+
+
+_LOCATION_KEYS = ("file", "line", "column", "feature", "parameter", "sheet")
+
+
+class ConfigError(DatenschatzError):
+    """A setting is missing or invalid; the message names it."""
+
+    code = "config_error"
+
+
+class InputError(DatenschatzError):
+    """The caller's input is wrong: a parameter, a file, a value."""
+
+    status = 400
+    code = "invalid_input"
+
+
+class IngestError(InputError):
+    """A file cannot be ingested; details name file, line, column or feature."""
+
+    code = "ingest_failed"
+
+
+class UnsupportedFormat(IngestError):
+    code = "unsupported_format"
+    status = 415
+
+
+class TooLarge(IngestError):
+    code = "too_large"
+    status = 413
+
+
+class NotFound(DatenschatzError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DatenschatzError):
+    status = 409
+    code = "conflict"
+
+
+class CheckFailed(DatenschatzError):
+    """An automatic check refused an action (publish); details list the reasons."""
+
+    status = 422
+    code = "check_failed"
+
+
+class StoreCorrupt(DatenschatzError):
+    """The version store does not match the catalog (hash mismatch, missing file)."""
+
+    code = "store_corrupt"

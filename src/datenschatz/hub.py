@@ -1,0 +1,53 @@
+"""The hub: settings, relational engine and version store, built once and handed to services.
+
+Services take a :class:`Hub` as their first argument; interfaces (CLI, API, web) build one
+from the settings. Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from datenschatz.config import Settings, load_settings
+from datenschatz.db.session import engine_for, session_scope
+from datenschatz.store import duck
+from datenschatz.store.versions import VersionStore
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    engine: Engine = field(init=False)
+    store: VersionStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = engine_for(self.settings.resolved_database_url)
+        self.store = VersionStore(self.settings.versions_dir, self.settings.tmp_dir)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Hub:
+        return cls(load_settings(**overrides))
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.resolved_data_dir
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.engine) as session:
+            yield session
+
+    def duckdb(self, *, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+        """A fresh DuckDB connection for ingest or queries, spilling into the data dir."""
+        return duck.connect(
+            threads=self.settings.duckdb_threads,
+            memory_limit=memory_limit or self.settings.ingest_memory_limit,
+            temp_dir=self.settings.tmp_dir / "duckdb",
+        )

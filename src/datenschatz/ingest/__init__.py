@@ -1,0 +1,1 @@
+"""Ingest: a file becomes a checked, immutable version (sniff, parse, infer, validate, store)."""

@@ -1,0 +1,115 @@
+"""File → checked version: the one ingest path used by CLI, API, web and demo."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from datenschatz.catalog.datasets import (
+    VersionInfo,
+    check_slug,
+    get_or_create_dataset,
+    next_version_number,
+)
+from datenschatz.db.models import Version
+from datenschatz.errors import IngestError, InputError, TooLarge
+from datenschatz.hub import Hub
+from datenschatz.ingest import readers
+from datenschatz.ingest.model import IngestOptions
+from datenschatz.ingest.quality import build_report
+from datenschatz.store.versions import sha256_file
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+def _no_progress(_stage: str) -> None:
+    return None
+
+
+def ingest_file(
+    hub: Hub,
+    path: Path,
+    *,
+    dataset: str,
+    title: str | None = None,
+    org: str | None = None,
+    options: IngestOptions | None = None,
+    actor: str = "cli",
+    extra: dict[str, Any] | None = None,
+    progress: Progress = _no_progress,
+) -> VersionInfo:
+    """Parse, check and store ``path`` as the next version of ``dataset``.
+
+    Creates the dataset (as a draft, access level internal) if it is new. Bad input raises an
+    IngestError naming file, line and column; nothing is then changed in catalog or store.
+    """
+    check_slug(dataset)
+    options = options or IngestOptions(
+        max_unpacked_bytes=hub.settings.max_unpacked_bytes,
+        max_compression_ratio=hub.settings.max_compression_ratio,
+    )
+    shown = options.display_name or path.name
+    if not path.is_file():
+        raise InputError("The file does not exist or is not a regular file.", file=shown)
+    size = path.stat().st_size
+    if size > hub.settings.max_upload_bytes:
+        raise TooLarge(
+            f"The file is larger than the limit of {hub.settings.max_upload_bytes} bytes "
+            "(DATENSCHATZ_MAX_UPLOAD_BYTES).",
+            file=shown,
+        )
+    if size == 0:
+        raise IngestError("The file is empty.", file=shown)
+    progress("hashing")
+    source_sha = sha256_file(path)
+    fmt = readers.detect_format(path, shown)
+    con = hub.duckdb()
+    staged = None
+    try:
+        progress("parsing")
+        staged = readers.read(con, path, options, fmt)
+        progress("writing")
+        stored = hub.store.write(con, staged.select_sql, prefix=dataset)
+        try:
+            if stored.row_count == 0:
+                raise IngestError("The file has no data rows.", file=shown)
+            progress("reporting")
+            schema, quality, bbox = build_report(con, hub.store.path(stored.relpath), staged)
+            with hub.session() as session:
+                ds, _created = get_or_create_dataset(
+                    session, dataset, title=title, org=org, extra=extra
+                )
+                version = Version(
+                    dataset=ds,
+                    number=next_version_number(session, ds),
+                    path=stored.relpath,
+                    row_count=stored.row_count,
+                    byte_size=stored.byte_size,
+                    sha256=stored.sha256,
+                    table_schema=schema,
+                    quality=quality,
+                    geometry_column=staged.geometry_column,
+                    source_crs=staged.source_crs,
+                    bbox=bbox,
+                    source_name=shown,
+                    source_format=staged.format,
+                    source_size=size,
+                    source_sha256=source_sha,
+                    created_by=actor,
+                )
+                session.add(version)
+                session.flush()
+                info = VersionInfo.of(version)
+        except BaseException:
+            hub.store.discard(stored.relpath)
+            raise
+    finally:
+        con.close()
+        for tmp in staged.cleanup if staged else []:
+            tmp.unlink(missing_ok=True)
+    log.info("ingested %s as %s v%d (%d rows)", fmt, dataset, info.number, info.rows)
+    return info

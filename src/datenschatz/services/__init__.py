@@ -1,0 +1,1 @@
+"""Cross-cutting service functions that combine catalog, store and (later) governance."""

@@ -1,0 +1,84 @@
+"""Publishing a version: every automatic check must pass; nothing bypasses them.
+
+The checks are a list of plain functions. Later capabilities (privacy gate, release
+workflow) add theirs to :data:`CHECKS`; the CLI, API and web all publish through
+:func:`publish`, so a new check holds on every path at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from datenschatz.catalog.datasets import VersionInfo, get_dataset, get_version
+from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, Version
+from datenschatz.errors import CheckFailed
+from datenschatz.hub import Hub
+from datenschatz.store.versions import sha256_file
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    passed: bool
+    reason: str = ""
+
+
+Check = Callable[[Hub, Dataset, Version], CheckResult]
+
+
+def check_file_intact(hub: Hub, _dataset: Dataset, version: Version) -> CheckResult:
+    path = hub.store.path(version.path)
+    if not path.is_file():
+        return CheckResult("store", False, "The version file is missing from the store.")
+    if sha256_file(path) != version.sha256:
+        return CheckResult("store", False, "The version file does not match its SHA-256.")
+    return CheckResult("store", True)
+
+
+def check_quality(_hub: Hub, _dataset: Dataset, version: Version) -> CheckResult:
+    errors = version.quality.get("errors") or []
+    if version.row_count <= 0:
+        return CheckResult("quality", False, "The version has no rows.")
+    if errors:
+        return CheckResult("quality", False, "The quality report has errors: " + "; ".join(errors))
+    return CheckResult("quality", True)
+
+
+def check_metadata(_hub: Hub, dataset: Dataset, _version: Version) -> CheckResult:
+    missing = [name for name in ("title",) if not getattr(dataset, name).strip()]
+    if missing:
+        return CheckResult("metadata", False, "Missing metadata: " + ", ".join(missing))
+    return CheckResult("metadata", True)
+
+
+CHECKS: list[Check] = [check_file_intact, check_quality, check_metadata]
+
+
+def run_checks(hub: Hub, dataset: Dataset, version: Version) -> list[CheckResult]:
+    return [check(hub, dataset, version) for check in CHECKS]
+
+
+def publish(hub: Hub, slug: str, version: int | None = None, *, actor: str) -> VersionInfo:
+    """Make ``version`` (default: the newest) the public, published version of ``slug``.
+
+    Raises CheckFailed, listing every failed check, and changes nothing when one fails.
+    """
+    with hub.session() as session:
+        dataset = get_dataset(session, slug)
+        target = get_version(session, dataset, version)
+        results = run_checks(hub, dataset, target)
+        failed = [r for r in results if not r.passed]
+        if failed:
+            raise CheckFailed(
+                "The version cannot be published: " + " ".join(r.reason for r in failed),
+                dataset=slug,
+                version=target.number,
+                checks=[{"check": r.check, "passed": r.passed, "reason": r.reason} for r in results],
+            )
+        dataset.published_version_id = target.id
+        dataset.status = DatasetStatus.PUBLISHED
+        dataset.access_level = AccessLevel.PUBLIC
+        session.flush()
+        session.refresh(dataset)
+        return VersionInfo.of(target)

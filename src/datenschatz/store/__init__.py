@@ -1,0 +1,1 @@
+"""Version store: dataset content as immutable Parquet files, queried with DuckDB."""

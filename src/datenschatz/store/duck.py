@@ -1,0 +1,71 @@
+"""DuckDB connections with the spatial extension loaded by file path.
+
+Nothing is installed or downloaded at run time: automatic extension install/load is switched
+off, and the spatial extension comes from the pinned ``duckdb-extension-spatial`` wheel.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from datenschatz.errors import ConfigError
+
+
+@cache
+def spatial_extension_path() -> Path:
+    """The spatial extension file shipped by the ``duckdb-extension-spatial`` wheel."""
+    try:
+        import duckdb_extension_spatial
+    except ImportError:  # pragma: no cover - the package is a hard dependency
+        raise ConfigError(
+            "The package duckdb-extension-spatial is missing; run `make install`."
+        ) from None
+    root = Path(duckdb_extension_spatial.__file__).parent / "extensions"
+    path = root / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
+    if not path.is_file():
+        raise ConfigError(
+            f"duckdb-extension-spatial does not match duckdb {duckdb.__version__}; "
+            "install the pinned versions with `make install`."
+        )
+    return path
+
+
+def connect(
+    *,
+    threads: int = 2,
+    memory_limit: str | None = None,
+    temp_dir: Path | None = None,
+    spatial: bool = True,
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection; spatial loaded from the wheel unless told otherwise."""
+    config: dict[str, str | bool | int] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "threads": threads,
+    }
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if temp_dir is not None:
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(temp_dir)
+    con = duckdb.connect(":memory:", config=config)
+    if spatial:
+        con.execute(f"LOAD {sql_string(str(spatial_extension_path()))}")
+    return con
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def sql_string(text: str) -> str:
+    """A SQL string literal for DuckDB."""
+    return "'" + _quote(text) + "'"
+
+
+def sql_ident(name: str) -> str:
+    """A quoted SQL identifier for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
