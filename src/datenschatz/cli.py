@@ -139,7 +139,12 @@ def ingest(
         )
         with stage_progress(5, file.name) as progress:
             info = ingest_file(
-                hub, file, dataset=dataset, title=title, org=org, options=options,
+                hub,
+                file,
+                dataset=dataset,
+                title=title,
+                org=org,
+                options=options,
                 progress=progress,
             )
         data = {**info.to_dict(), "quality": info.quality}
@@ -176,8 +181,14 @@ def versions(
         table = Table("version", "rows", "bytes", "format", "source", "by", "created", "published")
         for i in infos:
             table.add_row(
-                str(i.number), f"{i.rows:,}", f"{i.byte_size:,}", i.format, i.source_name,
-                i.created_by, i.created_at.strftime("%Y-%m-%d %H:%M"), "yes" if i.published else "",
+                str(i.number),
+                f"{i.rows:,}",
+                f"{i.byte_size:,}",
+                i.format,
+                i.source_name,
+                i.created_by,
+                i.created_at.strftime("%Y-%m-%d %H:%M"),
+                "yes" if i.published else "",
             )
         out.print(table)
 
@@ -236,6 +247,22 @@ def demo(
         out.print(f"Demo data: {len(infos)} datasets ready in {hub.data_dir}.")
         if serve_after:
             run_server(hub, host or hub.settings.host, port or hub.settings.port)
+
+
+@app.command()
+def settings(as_json: JsonOption = False) -> None:
+    """Show every setting: environment variable, type, default and meaning."""
+    from datenschatz.config import settings_help
+
+    rows = settings_help()
+    if emit(
+        [dict(zip(("variable", "type", "default", "help"), r, strict=True)) for r in rows], as_json
+    ):
+        return
+    table = Table("variable", "type", "default", "meaning")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
 
 
 @db_app.command("upgrade")

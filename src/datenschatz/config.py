@@ -80,9 +80,9 @@ class Settings(BaseSettings):
     port: Annotated[
         int, Field(ge=1, le=65535, description="Port `datenschatz serve` listens on.")
     ] = 8000
-    log_level: Annotated[
-        str, Field(description="Log level: DEBUG, INFO, WARNING or ERROR.")
-    ] = "INFO"
+    log_level: Annotated[str, Field(description="Log level: DEBUG, INFO, WARNING or ERROR.")] = (
+        "INFO"
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -156,11 +156,12 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def settings_help() -> list[tuple[str, str, str, str]]:
-    """(environment variable, type, default, help) for every setting, for docs and --help."""
+    """(environment variable, type, default, help) for every setting, for docs and the CLI."""
     rows = []
     for name, field in Settings.model_fields.items():
-        annotation = getattr(field.annotation, "__name__", str(field.annotation))
-        rows.append(
-            (ENV_PREFIX + name.upper(), annotation, repr(field.default), field.description or "")
-        )
+        kind = str(field.annotation).replace("pydantic.types.", "").replace("pathlib.", "")
+        kind = kind.removeprefix("<class '").removesuffix("'>").replace(" | ", " or ")
+        default = field.default
+        shown = "(none)" if default is None else str(default)
+        rows.append((ENV_PREFIX + name.upper(), kind, shown, field.description or ""))
     return rows

@@ -24,8 +24,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
         title="Datenschatz",
         version=__version__,
         description=(
-            "Open data of the city and its Stadtwerke: versioned datasets, "
-            "without personal data."
+            "Open data of the city and its Stadtwerke: versioned datasets, without personal data."
         ),
     )
     app.state.hub = hub

@@ -50,9 +50,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     location = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body")]
     parameter = ".".join(location) or None
     message = f"Invalid parameter {parameter}: {first.get('msg', 'invalid value')}."
-    return JSONResponse(
-        error_body("invalid_input", message, parameter=parameter), status_code=400
-    )
+    return JSONResponse(error_body("invalid_input", message, parameter=parameter), status_code=400)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -61,16 +59,12 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     if exc.status_code == 404:
         message = "Not found."
-    return JSONResponse(
-        error_body(code, message), status_code=exc.status_code, headers=exc.headers
-    )
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return JSONResponse(
-        error_body("internal_error", "Internal server error."), status_code=500
-    )
+    return JSONResponse(error_body("internal_error", "Internal server error."), status_code=500)
 
 
 def install(app: FastAPI) -> None:

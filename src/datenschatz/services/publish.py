@@ -74,7 +74,9 @@ def publish(hub: Hub, slug: str, version: int | None = None, *, actor: str) -> V
                 "The version cannot be published: " + " ".join(r.reason for r in failed),
                 dataset=slug,
                 version=target.number,
-                checks=[{"check": r.check, "passed": r.passed, "reason": r.reason} for r in results],
+                checks=[
+                    {"check": r.check, "passed": r.passed, "reason": r.reason} for r in results
+                ],
             )
         dataset.published_version_id = target.id
         dataset.status = DatasetStatus.PUBLISHED

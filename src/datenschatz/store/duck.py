@@ -41,7 +41,7 @@ def connect(
     spatial: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection; spatial loaded from the wheel unless told otherwise."""
-    config: dict[str, str | bool | int] = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "threads": threads,

@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.Column(
             "type",
             _enum(
-                "organization_type", "city_administration", "municipal_utility",
+                "organization_type",
+                "city_administration",
+                "municipal_utility",
                 "other_public_body",
             ),
             nullable=False,
@@ -44,7 +46,8 @@ def upgrade() -> None:
     )
     dataset_constraints: list[sa.Constraint] = [
         sa.ForeignKeyConstraint(
-            ["organization_id"], ["organization.id"],
+            ["organization_id"],
+            ["organization.id"],
             name=op.f("fk_dataset_organization_id_organization"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dataset")),
@@ -54,8 +57,10 @@ def upgrade() -> None:
         # SQLite cannot add a constraint later; it does not check the target at CREATE time.
         dataset_constraints.append(
             sa.ForeignKeyConstraint(
-                ["published_version_id"], ["version.id"],
-                name=op.f("fk_dataset_published_version_id_version"), ondelete="RESTRICT",
+                ["published_version_id"],
+                ["version.id"],
+                name=op.f("fk_dataset_published_version_id_version"),
+                ondelete="RESTRICT",
             )
         )
     op.create_table(
@@ -100,8 +105,10 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["dataset_id"], ["dataset.id"],
-            name=op.f("fk_version_dataset_id_dataset"), ondelete="CASCADE",
+            ["dataset_id"],
+            ["dataset.id"],
+            name=op.f("fk_version_dataset_id_dataset"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_version")),
         sa.UniqueConstraint("dataset_id", "number", name="uq_version_dataset_number"),
@@ -110,7 +117,11 @@ def upgrade() -> None:
     if not sqlite:
         op.create_foreign_key(
             op.f("fk_dataset_published_version_id_version"),
-            "dataset", "version", ["published_version_id"], ["id"], ondelete="RESTRICT",
+            "dataset",
+            "version",
+            ["published_version_id"],
+            ["id"],
+            ondelete="RESTRICT",
         )
 
 
