@@ -36,6 +36,7 @@ import csv
 import os
 import random
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -135,15 +136,81 @@ def _remark(rng: random.Random) -> str:
     return f"{head}, {rng.choice(REMARK_TAILS)}"
 
 
-def rows(count: int, seed: int) -> list[list[str]] | None:  # pragma: no cover - doc helper
-    """Not used: see :func:`iter_chunks`. Kept out of the API on purpose."""
-    return None
+def iter_rows(count: int, seed: int) -> Iterator[list[str]]:
+    """The data rows, one list of field texts per row; deterministic for ``seed``."""
+    rng = random.Random(seed)
+    stations = _stations(rng)
+    rand = rng.random
+    pick = rng.randrange
+    seconds = 0
+    for reading_id in range(1, count + 1):
+        code, district, medium, installed, lat, lon = stations[pick(STATIONS)]
+        seconds += pick(1, 62)
+        measured = (START + timedelta(seconds=seconds)).isoformat()
+        value = f"{rand() * VALUE_SCALE[medium]:.3f}"
+        temperature = "" if rand() < 0.04 else f"{-12.0 + rand() * 45.0:.1f}"
+        customers = "" if rand() < 0.02 else str(pick(1, 400))
+        estimated = "true" if rand() < 0.08 else "false"
+        if rand() < 0.01:
+            lat = lon = ""
+        status = STATUSES[pick(len(STATUSES))]
+        remark = _remark(rng) if rand() < 0.25 else ""
+        yield [
+            str(reading_id),
+            code,
+            district,
+            medium,
+            measured,
+            installed,
+            value,
+            temperature,
+            customers,
+            estimated,
+            lat,
+            lon,
+            status,
+            remark,
+        ]
 
 
-def iter_chunks(count: int, seed: int) -> object:
-    """Placeholder replaced below (kept for type checkers)."""
-    raise NotImplementedError
+def write_csv(out: Path, count: int, seed: int) -> int:
+    """Write ``count`` rows to ``out`` (via a temp file and rename); return the byte size."""
+    if count < 0:
+        raise ValueError("rows must not be negative")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".part")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(HEADER)
+            batch: list[list[str]] = []
+            for row in iter_rows(count, seed):
+                batch.append(row)
+                if len(batch) >= CHUNK:
+                    writer.writerows(batch)
+                    batch.clear()
+            writer.writerows(batch)
+            fh.flush()
+            os.fsync(fh.fileno())
+        partial.replace(out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return out.stat().st_size
 
 
-def generate(out, count: int, seed: int) -> int:  # type: ignore[no-untyped-def]
-    raise NotImplementedError
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write the seeded ingest benchmark CSV.")
+    parser.add_argument("output", type=Path, help="path of the CSV file to write")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="data rows (default 1e6)")
+    parser.add_argument("--seed", type=int, default=20240601, help="random seed")
+    args = parser.parse_args(argv)
+    if args.rows < 0:
+        parser.error("--rows must not be negative")
+    size = write_csv(args.output, args.rows, args.seed)
+    print(f"wrote {args.rows} rows, {size / 1e6:.1f} MB to {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
