@@ -45,8 +45,11 @@ class Hub:
             yield session
 
     def duckdb(self, *, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-        """A fresh DuckDB connection for ingest or queries, spilling into the data dir."""
-        return duck.connect(
+        """A DuckDB cursor for ingest, spatial loaded, spilling into the data dir.
+
+        Use TEMP tables and views only: the database behind the cursor is shared.
+        """
+        return duck.cursor(
             threads=self.settings.duckdb_threads,
             memory_limit=memory_limit or self.settings.ingest_memory_limit,
             temp_dir=self.settings.tmp_dir / "duckdb",

@@ -1,11 +1,19 @@
-"""File → checked version: the one ingest path used by CLI, API, web and demo."""
+"""File → checked version: the one ingest path used by CLI, API, web and demo.
+
+:func:`ingest_file` reads a source file; :func:`commit_version` stores any staged result (a
+file's, or later a recipe's) as the next version of a dataset. Both change nothing in catalog
+or store when they raise.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from datenschatz.catalog.datasets import (
     VersionInfo,
@@ -17,7 +25,7 @@ from datenschatz.db.models import Version
 from datenschatz.errors import IngestError, InputError, TooLarge
 from datenschatz.hub import Hub
 from datenschatz.ingest import readers
-from datenschatz.ingest.model import IngestOptions
+from datenschatz.ingest.model import IngestOptions, Staged
 from datenschatz.ingest.quality import build_report
 from datenschatz.store.versions import sha256_file
 
@@ -28,6 +36,15 @@ Progress = Callable[[str], None]
 
 def _no_progress(_stage: str) -> None:
     return None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Provenance of a version: where its content came from."""
+
+    name: str
+    size: int
+    sha256: str
 
 
 def ingest_file(
@@ -65,51 +82,84 @@ def ingest_file(
     if size == 0:
         raise IngestError("The file is empty.", file=shown)
     progress("hashing")
-    source_sha = sha256_file(path)
+    source = Source(shown, size, sha256_file(path))
     fmt = readers.detect_format(path, shown)
     con = hub.duckdb()
     staged = None
     try:
         progress("parsing")
         staged = readers.read(con, path, options, fmt)
-        progress("writing")
-        stored = hub.store.write(con, staged.select_sql, prefix=dataset)
-        try:
-            if stored.row_count == 0:
-                raise IngestError("The file has no data rows.", file=shown)
-            progress("reporting")
-            schema, quality, bbox = build_report(con, hub.store.path(stored.relpath), staged)
-            with hub.session() as session:
-                ds, _created = get_or_create_dataset(
-                    session, dataset, title=title, org=org, extra=extra
-                )
-                version = Version(
-                    dataset=ds,
-                    number=next_version_number(session, ds),
-                    path=stored.relpath,
-                    row_count=stored.row_count,
-                    byte_size=stored.byte_size,
-                    sha256=stored.sha256,
-                    table_schema=schema,
-                    quality=quality,
-                    geometry_column=staged.geometry_column,
-                    source_crs=staged.source_crs,
-                    bbox=bbox,
-                    source_name=shown,
-                    source_format=staged.format,
-                    source_size=size,
-                    source_sha256=source_sha,
-                    created_by=actor,
-                )
-                session.add(version)
-                session.flush()
-                info = VersionInfo.of(version)
-        except BaseException:
-            hub.store.discard(stored.relpath)
-            raise
+        info = commit_version(
+            hub,
+            con,
+            staged,
+            dataset=dataset,
+            source=source,
+            title=title,
+            org=org,
+            actor=actor,
+            extra=extra,
+            progress=progress,
+        )
     finally:
         con.close()
         for tmp in staged.cleanup if staged else []:
             tmp.unlink(missing_ok=True)
     log.info("ingested %s as %s v%d (%d rows)", fmt, dataset, info.number, info.rows)
     return info
+
+
+def commit_version(
+    hub: Hub,
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    *,
+    dataset: str,
+    source: Source,
+    title: str | None = None,
+    org: str | None = None,
+    actor: str,
+    extra: dict[str, Any] | None = None,
+    progress: Progress = _no_progress,
+) -> VersionInfo:
+    """Write ``staged`` as the next version of ``dataset``: file first, then one transaction.
+
+    The file is complete (fsynced, renamed) before the catalog row exists; if the transaction
+    fails, the file is removed again.
+    """
+    check_slug(dataset)
+    progress("writing")
+    stored = hub.store.write(con, staged.select_sql, prefix=dataset)
+    try:
+        if stored.row_count == 0:
+            raise IngestError("The file has no data rows.", file=source.name)
+        progress("reporting")
+        schema, quality, bbox = build_report(con, hub.store.path(stored.relpath), staged)
+        with hub.session() as session:
+            ds, _created = get_or_create_dataset(
+                session, dataset, title=title, org=org, extra=extra
+            )
+            version = Version(
+                dataset=ds,
+                number=next_version_number(session, ds),
+                path=stored.relpath,
+                row_count=stored.row_count,
+                byte_size=stored.byte_size,
+                sha256=stored.sha256,
+                table_schema=schema,
+                quality=quality,
+                geometry_column=staged.geometry_column,
+                source_crs=staged.source_crs,
+                bbox=bbox,
+                source_name=source.name,
+                source_format=staged.format,
+                source_size=source.size,
+                source_sha256=source.sha256,
+                created_by=actor,
+            )
+            session.add(version)
+            session.flush()
+            return VersionInfo.of(version)
+    except BaseException:
+        hub.store.discard(stored.relpath)
+        raise

@@ -151,8 +151,12 @@ def build_report(
             entry["source_name"] = note.source_name
         report_columns.append(entry)
     bbox = None
-    if staged.geometry_column:
-        geom = sql_ident(staged.geometry_column)
+    geometry = staged.geometry_column or next(
+        (name for name, dtype in columns if dtype.startswith("GEOMETRY")), None
+    )
+    staged.geometry_column = geometry
+    if geometry:
+        geom = sql_ident(geometry)
         row = con.execute(
             f"SELECT min(ST_XMin({geom})), min(ST_YMin({geom})), max(ST_XMax({geom})), "
             f"max(ST_YMax({geom})) FROM {_source(path)}"
