@@ -278,15 +278,24 @@ def db_upgrade(as_json: JsonOption = False) -> None:
 
 
 @store_app.command("check")
-def store_check(as_json: JsonOption = False) -> None:
+def store_check(
+    clean: Annotated[
+        bool, typer.Option("--clean", help="Delete orphans and interrupted writes.")
+    ] = False,
+    min_age: Annotated[
+        float, typer.Option(help="With --clean: only files older than this many seconds.")
+    ] = 3600.0,
+    as_json: JsonOption = False,
+) -> None:
     """Verify every version's hash; report missing files, orphans and interrupted writes."""
-    from datenschatz.store.check import check_store
+    from datenschatz.store.check import check_store, clean_store
 
     with handled(as_json):
         hub = load_hub()
         with hub.session() as session:
             report = check_store(session, hub.store)
-        if not emit(report.to_dict(), as_json):
+        removed = clean_store(hub.store, report, min_age) if clean else []
+        if not emit({**report.to_dict(), "removed": removed}, as_json):
             out.print(f"{report.ok} of {report.checked} versions intact.")
             for label, items in (
                 ("corrupt (hash mismatch)", report.corrupt),
@@ -296,6 +305,8 @@ def store_check(as_json: JsonOption = False) -> None:
             ):
                 for item in items:
                     out.print(f"[red]{label}:[/] {item}", highlight=False)
+            for name in removed:
+                out.print(f"removed {name}", highlight=False)
         if not report.healthy:
             raise typer.Exit(1)
 

@@ -37,3 +37,29 @@ def test_changed_file_missing_file_orphan_and_partial_are_reported(hub: Hub) -> 
     assert report.orphans == ["a/stray.parquet"]
     assert report.partials == ["x.parquet.partial"]
     assert changed.number == gone.number == 1
+
+
+def test_clean_removes_only_old_orphans_and_partials(hub: Hub) -> None:
+    import os
+    import time
+
+    from datenschatz.store.check import clean_store
+
+    add_version(hub, "a", "SELECT 1 AS x")
+    old = hub.store.root / "a" / "old.parquet"
+    fresh = hub.store.root / "a" / "fresh.parquet"
+    partial = hub.store.tmp / "y.parquet.partial"
+    for path in (old, fresh, partial):
+        path.write_bytes(b"PAR1")
+    hour_ago = time.time() - 7200
+    os.utime(old, (hour_ago, hour_ago))
+    os.utime(partial, (hour_ago, hour_ago))
+    with hub.session() as session:
+        report = check_store(session, hub.store)
+    assert sorted(clean_store(hub.store, report, 3600)) == ["old.parquet", "y.parquet.partial"]
+    assert fresh.exists()
+    assert not old.exists()
+    with hub.session() as session:
+        after = check_store(session, hub.store)
+    assert after.orphans == ["a/fresh.parquet"]
+    assert after.ok == 1

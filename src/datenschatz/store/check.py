@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -58,3 +59,22 @@ def check_store(session: Session, store: VersionStore) -> StoreReport:
     report.orphans = [p for p in store.files() if p not in known]
     report.partials = [p.name for p in store.partials()]
     return report
+
+
+def clean_store(store: VersionStore, report: StoreReport, min_age_seconds: float) -> list[str]:
+    """Delete orphans and interrupted writes older than ``min_age_seconds``.
+
+    The age guard protects a write in flight: its file is renamed into place a moment before
+    its catalog row commits, and would look like an orphan in between.
+    """
+    now = time.time()
+    removed = []
+    candidates = [store.path(p) for p in report.orphans] + [store.tmp / p for p in report.partials]
+    for path in candidates:
+        try:
+            if now - path.stat().st_mtime >= min_age_seconds:
+                path.unlink()
+                removed.append(path.name)
+        except FileNotFoundError:
+            continue
+    return removed
