@@ -92,3 +92,16 @@ def test_failed_catalog_transaction_removes_the_written_file(hub: Hub) -> None:
     assert len(list(hub.store.files())) == 1
     with hub.session() as session:
         assert len(session.scalars(select(Version)).all()) == 1
+
+
+def test_concurrent_ingests_get_distinct_version_numbers(hub: Hub) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        infos = list(
+            pool.map(lambda i: add_version(hub, "parallel", f"SELECT {i} AS x"), range(8))
+        )
+    assert sorted(i.number for i in infos) == list(range(1, 9))
+    with hub.session() as session:
+        assert [v.number for v in list_versions(session, "parallel")] == list(range(1, 9))
+    assert len(list(hub.store.files())) == 8

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlalchemy.exc import IntegrityError
 
 from datenschatz.catalog.datasets import (
     VersionInfo,
@@ -30,6 +31,8 @@ from datenschatz.ingest.quality import build_report
 from datenschatz.store.versions import sha256_file
 
 log = logging.getLogger(__name__)
+
+RETRIES = 5
 
 Progress = Callable[[str], None]
 
@@ -135,31 +138,40 @@ def commit_version(
             raise IngestError("The file has no data rows.", file=source.name)
         progress("reporting")
         schema, quality, bbox = build_report(con, hub.store.path(stored.relpath), staged)
-        with hub.session() as session:
-            ds, _created = get_or_create_dataset(
-                session, dataset, title=title, org=org, extra=extra
-            )
-            version = Version(
-                dataset=ds,
-                number=next_version_number(session, ds),
-                path=stored.relpath,
-                row_count=stored.row_count,
-                byte_size=stored.byte_size,
-                sha256=stored.sha256,
-                table_schema=schema,
-                quality=quality,
-                geometry_column=staged.geometry_column,
-                source_crs=staged.source_crs,
-                bbox=bbox,
-                source_name=source.name,
-                source_format=staged.format,
-                source_size=source.size,
-                source_sha256=source.sha256,
-                created_by=actor,
-            )
-            session.add(version)
-            session.flush()
-            return VersionInfo.of(version)
+        for attempt in range(1, RETRIES + 1):
+            try:
+                with hub.session() as session:
+                    ds, _created = get_or_create_dataset(
+                        session, dataset, title=title, org=org, extra=extra
+                    )
+                    version = Version(
+                        dataset=ds,
+                        number=next_version_number(session, ds),
+                        path=stored.relpath,
+                        row_count=stored.row_count,
+                        byte_size=stored.byte_size,
+                        sha256=stored.sha256,
+                        table_schema=schema,
+                        quality=quality,
+                        geometry_column=staged.geometry_column,
+                        source_crs=staged.source_crs,
+                        bbox=bbox,
+                        source_name=source.name,
+                        source_format=staged.format,
+                        source_size=source.size,
+                        source_sha256=source.sha256,
+                        created_by=actor,
+                    )
+                    session.add(version)
+                    session.flush()
+                    return VersionInfo.of(version)
+            except IntegrityError:
+                # A concurrent ingest took the same version number or created the dataset
+                # first; read again and take the next number.
+                if attempt == RETRIES:
+                    raise
+                log.info("version number taken concurrently, retrying (%d)", attempt)
+        raise AssertionError("unreachable")
     except BaseException:
         hub.store.discard(stored.relpath)
         raise
