@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from datenschatz.cli import app
+from datenschatz.db.migrate import head_revision
 
 runner = CliRunner()
 
@@ -37,7 +38,7 @@ def test_init_creates_data_dir_and_schema(env: Path) -> None:
     code, stdout, _ = run("init", "--json")
     assert code == 0
     info = json.loads(stdout)
-    assert info["revision"] == "0001"
+    assert info["revision"] == head_revision()
     assert Path(info["data_dir"]) == env.resolve()
     assert (env / "versions").is_dir()
 
@@ -45,7 +46,7 @@ def test_init_creates_data_dir_and_schema(env: Path) -> None:
 def test_db_upgrade_reports_the_revision(env: Path) -> None:
     code, stdout, _ = run("db", "upgrade", "--json")
     assert code == 0
-    assert json.loads(stdout) == {"revision": "0001"}
+    assert json.loads(stdout) == {"revision": head_revision()}
 
 
 def test_ingest_versions_publish_and_check(env: Path, csv_file: Path) -> None:

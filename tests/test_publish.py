@@ -20,6 +20,8 @@ def test_publish_moves_the_pointer_to_the_newest_version(hub: Hub) -> None:
         assert dataset.status is DatasetStatus.PUBLISHED
         assert dataset.access_level is AccessLevel.PUBLIC
         assert dataset.published_version_id == get_version(session, dataset, 2).id
+        assert get_version(session, dataset, 2).published_at is not None
+        assert get_version(session, dataset, 1).published_at is None
 
 
 def test_publish_an_older_version_explicitly(hub: Hub) -> None:

@@ -155,5 +155,7 @@ class Version(Base):
     source_sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # First time this version became the published one; None for never-published versions.
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     dataset: Mapped[Dataset] = relationship(back_populates="versions", foreign_keys=[dataset_id])

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from datenschatz.catalog.datasets import VersionInfo, get_dataset, get_version
-from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, Version
+from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, Version, utcnow
 from datenschatz.errors import CheckFailed
 from datenschatz.hub import Hub
 from datenschatz.store.versions import sha256_file
@@ -79,6 +79,8 @@ def publish(hub: Hub, slug: str, version: int | None = None, *, actor: str) -> V
                 ],
             )
         dataset.published_version_id = target.id
+        if target.published_at is None:
+            target.published_at = utcnow()
         dataset.status = DatasetStatus.PUBLISHED
         dataset.access_level = AccessLevel.PUBLIC
         session.flush()
