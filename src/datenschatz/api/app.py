@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from datenschatz import __version__
-from datenschatz.api import errors
+from datenschatz.api import errors, rest_datasets
 from datenschatz.db.models import Dataset, DatasetStatus
 from datenschatz.hub import Hub
-
-
-def get_hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
 
 
 def create_app(hub: Hub | None = None) -> FastAPI:
@@ -29,6 +24,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     )
     app.state.hub = hub
     errors.install(app)
+    app.include_router(rest_datasets.router)
 
     @app.get("/health", tags=["meta"], summary="Liveness and database check")
     def health() -> dict[str, str]:

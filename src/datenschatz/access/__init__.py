@@ -1,0 +1,1 @@
+"""Access: who may see or do what. The only place that decides."""

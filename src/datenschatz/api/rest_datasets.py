@@ -1,0 +1,69 @@
+"""Native REST: datasets and their versions (/api/v1/datasets)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.orm import Session
+
+from datenschatz.access.policy import Principal
+from datenschatz.api.deps import get_principal, get_session
+from datenschatz.api.http import cached_json, etag_for
+from datenschatz.catalog import views
+
+router = APIRouter(prefix="/api/v1", tags=["datasets"])
+
+SessionDep = Annotated[Session, Depends(get_session)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def _links(request: Request, slug: str) -> dict[str, str]:
+    base = str(request.base_url).rstrip("/") + f"/api/v1/datasets/{slug}"
+    return {
+        "self": base,
+        "versions": base + "/versions",
+        "rows": base + "/rows",
+        "aggregate": base + "/aggregate",
+        "download_csv": base + "/download.csv",
+    }
+
+
+@router.get("/datasets", summary="List the datasets you may see")
+def list_datasets(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Datasets per page.")] = 100,
+    offset: Annotated[int, Query(ge=0, description="Datasets to skip.")] = 0,
+) -> dict[str, Any]:
+    total, page = views.list_datasets(session, principal, limit=limit, offset=offset)
+    body: dict[str, Any] = {
+        "total": total,
+        "datasets": [{**d.to_dict(), "links": _links(request, d.slug)} for d in page],
+    }
+    if offset + limit < total:
+        body["next"] = str(request.url.include_query_params(offset=offset + limit))
+    return body
+
+
+@router.get("/datasets/{slug}", summary="One dataset with the schema of its published version")
+def get_dataset(
+    slug: str, request: Request, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    info = views.dataset_detail(session, principal, slug)
+    etag = etag_for("dataset", slug, info.modified_at.isoformat(), info.published_version)
+    return cached_json(request, {**info.to_dict(), "links": _links(request, slug)}, etag)
+
+
+@router.get("/datasets/{slug}/versions", summary="The versions of a dataset you may read")
+def list_versions(
+    slug: str, request: Request, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    versions = views.dataset_versions(session, principal, slug)
+    return {
+        "dataset": slug,
+        "versions": [
+            {**v.to_dict(), "schema": v.table_schema, "quality": v.quality} for v in versions
+        ],
+    }
