@@ -113,21 +113,16 @@ def _rounded(value: Any, digits: int) -> Any:
     return value
 
 
-def _geometry_from_duckdb(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
-    row = con.execute(sql, params).fetchone()
-    if row is None or row[0] is None:
-        raise ValueError("geometry operation returned nothing")
-    return json.loads(row[0])
-
-
 def to_utm(con: duckdb.DuckDBPyConnection, geometry: dict[str, Any]) -> dict[str, Any]:
     """A WGS84 GeoJSON geometry in EPSG:25832 (x = easting, y = northing)."""
-    result: dict[str, Any] = _geometry_from_duckdb(
-        con,
+    row = con.execute(
         "SELECT ST_AsGeoJSON(ST_Transform(ST_GeomFromGeoJSON(?), 'EPSG:4326', 'EPSG:25832', "
         "always_xy := true))",
         [json.dumps(geometry)],
-    )
+    ).fetchone()
+    if row is None or row[0] is None:
+        raise ValueError("the geometry could not be transformed")
+    result: dict[str, Any] = json.loads(row[0])
     return result
 
 
@@ -210,15 +205,11 @@ def districts_collection(
 ) -> dict[str, Any]:
     features = []
     for district in districts:
-        area = con.execute(
-            "SELECT ST_Area(ST_Transform(ST_GeomFromGeoJSON(?), 'EPSG:4326', 'EPSG:25832', "
-            "always_xy := true))",
-            [json.dumps(district.geometry)],
-        ).fetchone()
+        area_m2 = _polygon_area(polygons_of(to_utm(con, district.geometry)))
         properties = {
             "bezirk_nr": district.nr,
             "name": district.name,
-            "flaeche_km2": round(float(area[0]) / 1e6, 2) if area else None,
+            "flaeche_km2": round(area_m2 / 1e6, 2),
         }
         features.append(_feature(properties, district.geometry))
     return _collection(features, "stadtbezirke_herne")
