@@ -8,7 +8,7 @@ import itertools
 import json
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -292,8 +292,8 @@ def test_consumption_per_household_is_plausible_and_seasonal(
         return float(text.replace(",", "."))
 
     rows = [r for r in _consumption(generated) if r["Kundengruppe"] == "Haushaltskunden"]
-    yearly_power: Counter[str] = Counter()
-    gas_by_month: Counter[str] = Counter()
+    yearly_power: defaultdict[str, float] = defaultdict(float)
+    gas_by_month: defaultdict[str, float] = defaultdict(float)
     for row in rows:
         households = int(row["Anzahl Haushalte"])
         yearly_power[row["Monat"][-4:] + row["Bezirk-Nr"]] += (
