@@ -238,11 +238,11 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
 ) -> None:
     """Load the demo data (real open data and marked synthetic data), then serve."""
-    from datenschatz.demo.loader import load_demo
+    from datenschatz.demo.loader import DEMO_STEPS, load_demo
 
     with handled():
         hub = load_hub()
-        with stage_progress(1, "demo") as progress:
+        with stage_progress(DEMO_STEPS, "demo") as progress:
             infos = load_demo(hub, progress=progress)
         out.print(f"Demo data: {len(infos)} datasets ready in {hub.data_dir}.")
         if serve_after:
