@@ -1,0 +1,669 @@
+"""Column types from every value: inference over a DuckDB table of VARCHAR columns.
+
+The CSV, XLSX and JSON readers load their source into a table whose columns are all VARCHAR
+(plain text, nothing guessed yet) and hand it to :func:`infer`. Inference decides per column
+from *all* rows, never from a sample, and returns a SELECT that converts the table to typed
+columns, plus notes for the quality report.
+
+How a column is decided:
+
+1. The first rows propose a hypothesis (number, boolean, ISO or German date/timestamp, ISO
+   timestamp with offset, or text). This is only a guess to keep the full pass cheap.
+2. One aggregate pass over the whole table counts, per column, how many values the candidate
+   conversions accept. Each conversion is a strict pattern check plus ``TRY_CAST``, and the very
+   same expression later produces the typed column, so "every value fits" is exact.
+3. Values that do not fit are looked at (another scan of that column only): blanks and null
+   markers ("N/A", "k.A.", "-", ...; see :data:`NULL_MARKERS`) become NULL and are counted per
+   marker; values with surrounding blanks are trimmed; anything else keeps the whole column as
+   text and is reported with its line number. Nothing is ever turned into NULL silently.
+
+Numbers are read with a decimal point ("1234.56", "1,234.56", "1e-3") or a decimal comma
+("1234,56", "1.234,56"); a column must keep to one convention. Values such as "1.234" or
+"1,234" fit both; a column holding nothing else follows the file: the convention that the
+unambiguous columns use, else the reader's hint (for CSV: decimal comma when ``;`` separates).
+Integers with leading zeros ("01001000", "04109") stay text, as they are keys, not amounts.
+Booleans are recognised only when a column holds nothing but the words of one pair
+(true/false, wahr/falsch, ja/nein, yes/no, any case).
+ISO timestamps with an offset become TIMESTAMPTZ (an instant, written as UTC); without an
+offset, TIMESTAMP. German dates are ``31.12.2024``, ``31.12.2024 14:30`` and
+``31.12.2024 14:30:59``. Null markers are applied only to columns that get a type; a text
+column keeps its text unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from datenschatz.errors import IngestError
+from datenschatz.ingest.model import MAX_EXAMPLES, ColumnNote, Rejected
+from datenschatz.store.duck import sql_ident, sql_string
+
+# Lower-case, compared after trimming. Destatis table symbols (".", "...", "x", "/") and
+# spreadsheet error values are included: in a column that is otherwise numeric they mean
+# "no value", and each is counted in the report.
+NULL_MARKERS: frozenset[str] = frozenset(
+    {
+        "na", "n/a", "n.a.", "#n/a", "#nv", "n.v.", "nan", "null", "none", "nil",
+        "-", "--", "---", "\u2013", "\u2014", ".", "...", "x", "/",
+        "k.a.", "k. a.", "k.a", "keine angabe", "leer", "(leer)",
+        "#div/0!", "#value!", "#wert!", "#ref!", "#bezug!", "#name?", "#num!", "#zahl!",
+        "#null!",
+    }
+)  # fmt: skip
+
+BOOLEAN_PAIRS: dict[str, tuple[str, str]] = {
+    "true/false": ("true", "false"),
+    "wahr/falsch": ("wahr", "falsch"),
+    "ja/nein": ("ja", "nein"),
+    "yes/no": ("yes", "no"),
+}
+
+SAMPLE_ROWS = 2000
+SAMPLE_VALUES = 200
+MIN_SHARE = 0.5  # a hypothesis must fit at least this share of the sampled values
+
+# Patterns shared by Python (sampling) and DuckDB's RE2 (the full pass): keep to the subset
+# both understand. All are matched against the whole value. An integer without fraction or
+# exponent has at most 18 digits, so it always fits BIGINT.
+_INT_EN = r"(0|[1-9][0-9]*|[1-9][0-9]{0,2}(,[0-9]{3})+)"
+_INT_DE = r"(0|[1-9][0-9]*|[1-9][0-9]{0,2}(\.[0-9]{3})+)"
+_SHORT_EN = r"(0|[1-9][0-9]{0,17}|[1-9][0-9]{0,2}(,[0-9]{3}){1,5})"
+_SHORT_DE = r"(0|[1-9][0-9]{0,17}|[1-9][0-9]{0,2}(\.[0-9]{3}){1,5})"
+_EXP = r"([eE][+-]?[0-9]+)"
+PLAIN_INT = r"-?(0|[1-9][0-9]*)"
+LEADING_ZERO = r"[+-]?0[0-9]+"
+EN_NUM = rf"[+-]?({_SHORT_EN}|{_INT_EN}\.[0-9]+{_EXP}?|{_INT_EN}{_EXP}|\.[0-9]+{_EXP}?)"
+DE_NUM = rf"[+-]?({_SHORT_DE}|{_INT_DE},[0-9]+|,[0-9]+)"
+ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+ISO_TS = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?"
+ISO_TSTZ = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
+)
+DE_DATE = r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}"
+DE_TS = DE_DATE + r"( [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)?"
+
+
+def _match(pattern: str, v: str) -> str:
+    return f"regexp_full_match({v}, {sql_string(pattern)})"
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """One way to read a text column.
+
+    ``check`` is a strict boolean test (true exactly for values that fit; it counts them in the
+    full pass); ``cast`` turns a value that fits into the typed value and is cheap. The typed
+    column uses ``cast`` alone when every value fits, else :meth:`strict`.
+    """
+
+    key: str
+    sql_type: str
+    what: str  # noun for messages: "number", "date", ...
+    check: Callable[[str], str] = field(compare=False, repr=False)
+    cast: Callable[[str], str] = field(compare=False, repr=False)
+    convention: str | None = None  # "en" (decimal point) or "de" (decimal comma) for numbers
+    inferred_from: str | None = None
+
+    def strict(self, v: str) -> str:
+        return f"CASE WHEN {self.check(v)} THEN {self.cast(v)} END"
+
+
+def _no_fraction(v: str, *chars: str) -> str:
+    return "NOT (" + " OR ".join(f"contains({v}, '{c}')" for c in chars) + ")"
+
+
+def _en_double(v: str) -> str:
+    return f"TRY_CAST(replace({v}, ',', '') AS DOUBLE)"
+
+
+def _de_double(v: str) -> str:
+    return f"TRY_CAST(replace(replace({v}, '.', ''), ',', '.') AS DOUBLE)"
+
+
+def _en_check(v: str) -> str:
+    return f"({_match(EN_NUM, v)} AND isfinite({_en_double(v)}))"
+
+
+def _bool_conversion(pair: str) -> Conversion:
+    yes, no = BOOLEAN_PAIRS[pair]
+    return Conversion(
+        f"bool:{pair}",
+        "BOOLEAN",
+        "boolean",
+        check=lambda v: f"lower({v}) IN ('{yes}', '{no}')",
+        cast=lambda v: f"(lower({v}) = '{yes}')",
+        inferred_from=f"boolean {pair}",
+    )
+
+
+def _de_ts_cast(v: str) -> str:
+    return (
+        f"CASE length({v}) - length(replace({v}, ':', '')) "
+        f"WHEN 0 THEN try_strptime({v}, '%d.%m.%Y') "
+        f"WHEN 1 THEN try_strptime({v}, '%d.%m.%Y %H:%M') "
+        f"ELSE try_strptime({v}, '%d.%m.%Y %H:%M:%S') END"
+    )
+
+
+def _tstz_cast(v: str) -> str:
+    # DuckDB wants seconds before an offset: "2024-05-01T10:00+02:00" gets ":00".
+    return (
+        f"coalesce(TRY_CAST({v} AS TIMESTAMPTZ), "
+        f"TRY_CAST(substr({v}, 1, 16) || ':00' || substr({v}, 17) AS TIMESTAMPTZ))"
+    )
+
+
+INT = Conversion(
+    "int",
+    "BIGINT",
+    "number",
+    check=lambda v: f"(TRY_CAST({v} AS BIGINT)::VARCHAR = {v})",
+    cast=lambda v: f"TRY_CAST({v} AS BIGINT)",
+)
+EN_INTEGER = Conversion(
+    "en_int",
+    "BIGINT",
+    "number",
+    check=lambda v: f"({_en_check(v)} AND {_no_fraction(v, '.', 'e', 'E')})",
+    cast=lambda v: f"TRY_CAST(replace({v}, ',', '') AS BIGINT)",
+    convention="en",
+    inferred_from="decimal_point",
+)
+EN_NUMBER = Conversion(
+    "en_num",
+    "DOUBLE",
+    "number",
+    check=_en_check,
+    cast=_en_double,
+    convention="en",
+    inferred_from="decimal_point",
+)
+DE_INTEGER = Conversion(
+    "de_int",
+    "BIGINT",
+    "number",
+    check=lambda v: f"({_match(DE_NUM, v)} AND {_no_fraction(v, ',')})",
+    cast=lambda v: f"TRY_CAST(replace({v}, '.', '') AS BIGINT)",
+    convention="de",
+    inferred_from="decimal_comma",
+)
+DE_NUMBER = Conversion(
+    "de_num",
+    "DOUBLE",
+    "number",
+    check=lambda v: _match(DE_NUM, v),
+    cast=_de_double,
+    convention="de",
+    inferred_from="decimal_comma",
+)
+ISO_DATE_CONV = Conversion(
+    "iso_date",
+    "DATE",
+    "date",
+    check=lambda v: f"({_match(ISO_DATE, v)} AND TRY_CAST({v} AS DATE) IS NOT NULL)",
+    cast=lambda v: f"TRY_CAST({v} AS DATE)",
+    inferred_from="iso_date",
+)
+ISO_TS_CONV = Conversion(
+    "iso_ts",
+    "TIMESTAMP",
+    "timestamp",
+    check=lambda v: f"({_match(ISO_TS, v)} AND TRY_CAST({v} AS TIMESTAMP) IS NOT NULL)",
+    cast=lambda v: f"TRY_CAST({v} AS TIMESTAMP)",
+    inferred_from="iso_timestamp",
+)
+ISO_TSTZ_CONV = Conversion(
+    "iso_tstz",
+    "TIMESTAMPTZ",
+    "timestamp with offset",
+    check=lambda v: f"({_match(ISO_TSTZ, v)} AND {_tstz_cast(v)} IS NOT NULL)",
+    cast=_tstz_cast,
+    inferred_from="iso_timestamp_offset",
+)
+DE_DATE_CONV = Conversion(
+    "de_date",
+    "DATE",
+    "date",
+    check=lambda v: f"({_match(DE_DATE, v)} AND try_strptime({v}, '%d.%m.%Y') IS NOT NULL)",
+    cast=lambda v: f"try_strptime({v}, '%d.%m.%Y')::DATE",
+    inferred_from="german_date",
+)
+DE_TS_CONV = Conversion(
+    "de_ts",
+    "TIMESTAMP",
+    "timestamp",
+    check=lambda v: f"({_match(DE_TS, v)} AND {_de_ts_cast(v)} IS NOT NULL)",
+    cast=_de_ts_cast,
+    inferred_from="german_datetime",
+)
+NUMBER_CONVERSIONS = (EN_INTEGER, EN_NUMBER, DE_INTEGER, DE_NUMBER)
+
+_RE = {
+    name: re.compile(pattern)
+    for name, pattern in {
+        "int": PLAIN_INT,
+        "int0": LEADING_ZERO,
+        "en": EN_NUM,
+        "de": DE_NUM,
+        "iso": ISO_TS,
+        "tstz": ISO_TSTZ,
+        "de_dt": DE_TS,
+    }.items()
+}
+_BOOL_WORDS = {word: pair for pair, words in BOOLEAN_PAIRS.items() for word in words}
+
+
+def is_null_marker(value: str) -> bool:
+    return value.strip().lower() in NULL_MARKERS
+
+
+def check_names(
+    names: Sequence[str], *, file: str, line: int | None = None, what: str = "column"
+) -> list[str]:
+    """Trimmed header names; refuses empty and duplicate names instead of renaming them.
+
+    Names that differ only in case count as duplicates: SQL cannot tell them apart.
+    """
+    trimmed = [name.strip() for name in names]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(trimmed, start=1):
+        if not name:
+            raise IngestError(
+                f"{what.capitalize()} {position} has no name; every column needs a name.",
+                file=file,
+                line=line,
+                column=position,
+            )
+        first = seen.setdefault(name.lower(), position)
+        if first != position:
+            raise IngestError(
+                f"{what.capitalize()}s {first} and {position} have the same name; "
+                "column names must be unique (ignoring case).",
+                file=file,
+                line=line,
+                column=name,
+                positions=[first, position],
+            )
+    return trimmed
+
+
+@dataclass
+class _Column:
+    source: str  # column in the table
+    name: str  # final name
+    family: str = "text"
+    candidates: list[Conversion] = field(default_factory=list)
+    escalate: bool = False  # started with plain integers only; may need the number conventions
+    nonnull: int = 0
+    fits: dict[str, int] = field(default_factory=dict)
+    misfits: dict[str, tuple[Counter[str], Counter[str]]] = field(default_factory=dict)
+    chosen: Conversion | None = None
+    trim: bool = False
+    note: ColumnNote = field(default_factory=ColumnNote)
+
+
+@dataclass
+class Inference:
+    """Result of :func:`infer`."""
+
+    select_sql: str
+    notes: dict[str, ColumnNote]
+    types: dict[str, str]  # final name -> DuckDB type
+    decimal_separator: str  # the file-level convention used for ambiguous columns
+
+
+def infer(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    *,
+    locate: Callable[[list[int]], list[int]],
+    decimal_hint: str = ".",
+    line_label: str = "line",
+    fixed: Mapping[str, str] | None = None,
+) -> Inference:
+    """Decide the type of each column of ``table`` (a quoted table name) from all its rows.
+
+    ``columns`` pairs each VARCHAR column of the table with its final name. ``locate`` maps
+    table rowids to the source's line (or row, record) numbers for the report; ``line_label``
+    names that unit in messages. ``decimal_hint`` ("," or ".") settles numbers that are
+    ambiguous everywhere in the file. ``fixed`` maps table columns to a type they are cast to
+    without inference (e.g. JSON for nested JSON values).
+    """
+    fixed = fixed or {}
+    cols = [_Column(source, name) for source, name in columns]
+    _plan(con, table, [c for c in cols if c.source not in fixed])
+    _count(con, table, [c for c in cols if c.candidates])
+    widen = [c for c in cols if c.escalate and _needs_number_conventions(con, table, c)]
+    for col in widen:
+        col.candidates = list(NUMBER_CONVERSIONS)
+    _count(con, table, widen)
+    undecided = [c for c in cols if c.candidates and not _choose(c, None)]
+    separator = _file_convention(cols, decimal_hint)
+    for col in undecided:
+        _choose(col, "de" if separator == "," else "en", ambiguous=True)
+    for col in cols:
+        if col.chosen is not None:
+            _settle(con, table, col, locate, line_label)
+    selects = []
+    types: dict[str, str] = {}
+    for col in cols:
+        src = sql_ident(col.source)
+        if col.source in fixed:
+            expr, types[col.name] = f"CAST({src} AS {fixed[col.source]})", fixed[col.source]
+        elif col.chosen is None:
+            expr, types[col.name] = src, "VARCHAR"
+        elif col.fits[col.chosen.key] == col.nonnull:
+            expr, types[col.name] = col.chosen.cast(src), col.chosen.sql_type
+        else:
+            expr = col.chosen.strict(f"trim({src})" if col.trim else src)
+            types[col.name] = col.chosen.sql_type
+        selects.append(f"{expr} AS {sql_ident(col.name)}")
+    notes = {c.name: c.note for c in cols if c.note != ColumnNote()}
+    return Inference(f"SELECT {', '.join(selects)} FROM {table}", notes, types, separator)
+
+
+# --- hypothesis from the first rows ---------------------------------------------------------
+
+
+def _plan(con: duckdb.DuckDBPyConnection, table: str, cols: list[_Column]) -> None:
+    if not cols:
+        return
+    listing = ", ".join(sql_ident(c.source) for c in cols)
+    head = con.execute(f"SELECT {listing} FROM {table} LIMIT {SAMPLE_ROWS}").fetchall()
+    for i, col in enumerate(cols):
+        values = [v for v in (row[i] for row in head) if v is not None and _is_value(v)]
+        if not values:
+            values = _sample_later(con, table, col.source)
+        _hypothesis(col, values)
+
+
+def _is_value(v: str) -> bool:
+    stripped = v.strip()
+    return bool(stripped) and stripped.lower() not in NULL_MARKERS
+
+
+def _sample_later(con: duckdb.DuckDBPyConnection, table: str, source: str) -> list[str]:
+    """Real values of a column whose first rows are all empty or null markers."""
+    src = sql_ident(source)
+    markers = ", ".join(sql_string(m) for m in sorted(NULL_MARKERS))
+    rows = con.execute(
+        f"SELECT {src} FROM {table} WHERE trim({src}) <> '' "
+        f"AND lower(trim({src})) NOT IN ({markers}) LIMIT {SAMPLE_VALUES}"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _shapes(value: str) -> set[str]:
+    v = value.strip()
+    shapes = {name for name, pattern in _RE.items() if pattern.fullmatch(v)}
+    pair = _BOOL_WORDS.get(v.lower())
+    if pair:
+        shapes.add(f"bool:{pair}")
+    return shapes
+
+
+def _hypothesis(col: _Column, values: list[str]) -> None:
+    if not values:
+        return
+    distinct = Counter(values)
+    families: Counter[str] = Counter()
+    number_shapes: Counter[str] = Counter()
+    number_total = 0
+    for value, n in distinct.items():
+        shapes = _shapes(value)
+        if shapes & {"int", "int0", "en", "de"}:
+            families["number"] += n
+            number_total += n
+            for s in shapes & {"int", "int0", "en", "de"}:
+                number_shapes[s] += n
+        for s in shapes:
+            if s.startswith("bool:") or s in {"iso", "tstz", "de_dt"}:
+                families[s] += n
+    if not families:
+        return
+    family, hits = families.most_common(1)[0]
+    if hits < MIN_SHARE * len(values):
+        return
+    col.family = family
+    if family == "number":
+        if number_shapes["int"] + number_shapes["int0"] == number_total:
+            col.candidates, col.escalate = [INT], True
+        else:
+            conventions = [
+                c for c in ("en", "de") if number_shapes[c] + number_shapes["int0"] >= number_total
+            ] or ["en", "de"]
+            col.candidates = [k for k in NUMBER_CONVERSIONS if k.convention in conventions]
+    elif family.startswith("bool:"):
+        col.candidates = [_bool_conversion(family.removeprefix("bool:"))]
+    elif family == "iso":
+        col.candidates = [ISO_DATE_CONV, ISO_TS_CONV]
+    elif family == "tstz":
+        col.candidates = [ISO_TSTZ_CONV]
+    else:
+        col.candidates = [DE_DATE_CONV, DE_TS_CONV]
+
+
+# --- the full pass ----------------------------------------------------------------------------
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str, cols: list[_Column]) -> None:
+    """One aggregate pass: non-null values and accepted values per candidate, for all columns."""
+    if not cols:
+        return
+    parts: list[str] = []
+    for col in cols:
+        src = sql_ident(col.source)
+        parts.append(f"count({src})")
+        parts.extend(f"count(*) FILTER (WHERE {k.check(src)})" for k in col.candidates)
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {table}").fetchone()
+    values = list(row or ())
+    for col in cols:
+        col.nonnull = int(values.pop(0))
+        col.fits = {k.key: int(values.pop(0)) for k in col.candidates}
+
+
+def _best(col: _Column, convention: str | None) -> tuple[Conversion, int] | None:
+    """The most specific candidate of a convention that accepts the most values."""
+    pool = [k for k in col.candidates if k.convention == convention]
+    if not pool:
+        return None
+    top = max(col.fits[k.key] for k in pool)
+    return next(k for k in pool if col.fits[k.key] == top), top
+
+
+def _choose(col: _Column, convention: str | None, *, ambiguous: bool = False) -> bool:
+    """Pick the conversion; False when both number conventions accept the same values."""
+    if convention is None:
+        options = [b for c in (None, "en", "de") if (b := _best(col, c)) is not None]
+        top = max(n for _, n in options)
+        leaders = [k for k, n in options if n == top]
+        if len({k.convention for k in leaders}) > 1:
+            return False
+        col.chosen = leaders[0]
+        return True
+    best = _best(col, convention)
+    if best is not None:
+        col.chosen = best[0]
+        if ambiguous and col.fits[best[0].key] > 0:
+            sep = "comma" if convention == "de" else "point"
+            col.note.message = (
+                f"read with a decimal {sep}: its values (like 1.234 or 1,234) fit both "
+                "conventions, so the rest of the file decided"
+            )
+    return True
+
+
+def _file_convention(cols: list[_Column], hint: str) -> str:
+    votes = Counter(
+        c.chosen.convention
+        for c in cols
+        if c.chosen is not None and c.chosen.convention and c.fits.get(c.chosen.key, 0) > 0
+    )
+    if votes["de"] != votes["en"]:
+        return "," if votes["de"] > votes["en"] else "."
+    return "," if hint == "," else "."
+
+
+# --- what did not fit ---------------------------------------------------------------------------
+
+
+def _misfits(
+    con: duckdb.DuckDBPyConnection, table: str, col: _Column, conv: Conversion
+) -> tuple[Counter[str], Counter[str]]:
+    if conv.key not in col.misfits:
+        col.misfits[conv.key] = _classify_misfits(con, table, col.source, conv)
+    return col.misfits[conv.key]
+
+
+def _needs_number_conventions(con: duckdb.DuckDBPyConnection, table: str, col: _Column) -> bool:
+    """True when a column sampled as plain integers holds other values than blanks/markers."""
+    if col.fits[INT.key] == col.nonnull:
+        return False
+    classes, _ = _misfits(con, table, col, INT)
+    return classes["other"] > 0
+
+
+def _settle(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    col: _Column,
+    locate: Callable[[list[int]], list[int]],
+    line_label: str,
+) -> None:
+    """Account for every value the chosen conversion refuses; keep text if any is real data."""
+    conv = col.chosen
+    assert conv is not None
+    fits = col.fits[conv.key]
+    if fits == col.nonnull:
+        _finish(col, conv, fits)
+        return
+    classes, markers = _misfits(con, table, col, conv)
+    good = fits + classes["padded"]
+    if classes["other"] or classes["lead0"]:
+        _keep_text(con, table, col, good, classes, locate, line_label)
+        return
+    col.trim = classes["padded"] > 0
+    col.note.null_markers = dict(sorted(markers.items(), key=lambda kv: (-kv[1], kv[0])))
+    _finish(col, conv, good)
+
+
+def _finish(col: _Column, conv: Conversion, good: int) -> None:
+    if good == 0:  # only blanks and null markers: keep the text as it is
+        col.chosen = None
+        col.note = ColumnNote()
+        return
+    col.note.inferred_from = conv.inferred_from
+    if conv.key == "iso_tstz":
+        col.note.message = col.note.message or "timestamps with UTC offset, stored as UTC"
+
+
+def _markers_sql() -> str:
+    return ", ".join(sql_string(m) for m in sorted(NULL_MARKERS))
+
+
+def _misfit_filter(col_sql: str, conv: Conversion) -> str:
+    return f"{col_sql} IS NOT NULL AND NOT coalesce({conv.check(col_sql)}, false)"
+
+
+def _classify_misfits(
+    con: duckdb.DuckDBPyConnection, table: str, source: str, conv: Conversion
+) -> tuple[Counter[str], Counter[str]]:
+    src = sql_ident(source)
+    lead0 = _match(LEADING_ZERO, "v") if conv.what == "number" else "false"
+    rows = con.execute(
+        f"""
+        SELECT kind, CASE WHEN kind = 'marker' THEN v END AS marker, count(*)
+        FROM (
+            SELECT v, CASE
+                WHEN v = '' THEN 'blank'
+                WHEN lower(v) IN ({_markers_sql()}) THEN 'marker'
+                WHEN coalesce({conv.check("v")}, false) THEN 'padded'
+                WHEN {lead0} THEN 'lead0'
+                ELSE 'other' END AS kind
+            FROM (SELECT trim({src}) AS v FROM {table} WHERE {_misfit_filter(src, conv)})
+        )
+        GROUP BY ALL
+        """
+    ).fetchall()
+    classes: Counter[str] = Counter()
+    markers: Counter[str] = Counter()
+    for kind, marker, n in rows:
+        classes[str(kind)] += int(n)
+        if marker is not None:
+            markers[str(marker)] += int(n)
+    return classes, markers
+
+
+def _keep_text(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    col: _Column,
+    good: int,
+    classes: Counter[str],
+    locate: Callable[[list[int]], list[int]],
+    line_label: str,
+) -> None:
+    conv = col.chosen
+    assert conv is not None
+    col.chosen = None
+    col.note = ColumnNote()
+    other, lead0 = classes["other"], classes["lead0"]
+    total = good + other + lead0
+    sentences = []
+    if lead0:
+        sentences.append(
+            f"kept as text: {_count_of(lead0, total)} {_have(lead0)} leading zeros, "
+            "which a number type would drop (keys such as postcodes or municipality codes)"
+        )
+    if other and good >= other:
+        examples = _rejected_examples(con, table, col.source, conv)
+        lines = locate([rowid for rowid, _ in examples])
+        col.note.rejected = [
+            Rejected(line, value) for line, (_, value) in zip(lines, examples, strict=True)
+        ]
+        col.note.rejected_count = other
+        shown = ", ".join(f"{n:,}" for n in lines)
+        more = ", ..." if other > len(lines) else ""
+        unit = line_label if len(lines) == 1 else f"{line_label}s"
+        prefix = "also " if lead0 else "kept as text: "
+        sentences.append(
+            f"{prefix}{_count_of(other, total)} {'is' if other == 1 else 'are'} "
+            f"not a valid {conv.what}; {unit} {shown}{more}"
+        )
+    if sentences:
+        col.note.message = "; ".join(sentences)
+
+
+def _count_of(n: int, total: int) -> str:
+    return f"{n:,} {'value' if n == 1 else 'values'} of {total:,}"
+
+
+def _have(n: int) -> str:
+    return "has" if n == 1 else "have"
+
+
+def _rejected_examples(
+    con: duckdb.DuckDBPyConnection, table: str, source: str, conv: Conversion
+) -> list[tuple[int, str]]:
+    src = sql_ident(source)
+    lead0 = f"AND NOT {_match(LEADING_ZERO, 'v')}" if conv.what == "number" else ""
+    rows: list[Any] = con.execute(
+        f"""
+        SELECT rid, raw FROM (
+            SELECT rowid AS rid, {src} AS raw, trim({src}) AS v FROM {table}
+            WHERE {_misfit_filter(src, conv)}
+        )
+        WHERE v <> '' AND lower(v) NOT IN ({_markers_sql()})
+          AND NOT coalesce({conv.check("v")}, false) {lead0}
+        ORDER BY rid LIMIT {MAX_EXAMPLES}
+        """
+    ).fetchall()
+    return [(int(r[0]), str(r[1])) for r in rows]

@@ -1,0 +1,364 @@
+"""CSV, TSV and TXT files: sniff, parse once in DuckDB, infer types from every row.
+
+The head of the file decides encoding, delimiter, quoting and preamble (see
+:mod:`datenschatz.ingest.sniff`). Files that are not UTF-8 are first transcoded to a UTF-8 temp
+file in chunks (bounded memory). DuckDB then parses the whole file once, all columns as
+VARCHAR, into a temp table; :mod:`datenschatz.ingest.infer` types the columns in one aggregate
+pass and returns the converting SELECT.
+
+Empty and null: an unquoted empty field is NULL; a quoted empty field ("") stays the empty
+string in a text column (and is NULL in a typed one).
+
+Line numbers are 1-based lines of the source file, preamble and header counted. Rows with a
+different number of fields than the header, unclosed quotes and invalid UTF-8 are refused with
+the exact line. For values reported in the quality report the line is derived from the row's
+position: records whose quoted fields span several lines and blank lines between rows are
+accounted for, but a quoted field that itself contains an empty line shifts the reported line
+of later rows by one per such line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from datenschatz.errors import IngestError
+from datenschatz.ingest import sniff
+from datenschatz.ingest.infer import check_names, infer
+from datenschatz.ingest.model import IngestOptions, Staged
+from datenschatz.store.duck import sql_ident, sql_string
+
+log = logging.getLogger(__name__)
+
+CHUNK = 4 * 1024 * 1024
+MAX_LINE_BYTES = 16 * 1024 * 1024
+# UTF-8 for ÄÖÜäöüß and €: in a file that is not valid UTF-8 they mean mixed encodings.
+_UTF8_GERMAN = re.compile(rb"\xc3[\x84\x96\x9c\xa4\xb6\xbc\x9f]|\xe2\x82\xac")
+_FOUND = re.compile(r"Found: (\d+)")
+_DUCKDB_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+def read_csv(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) -> Staged:
+    """Parse a delimited text file into a temp table on ``con``; see the module docstring."""
+    shown = options.display_name or path.name
+    with path.open("rb") as fh:
+        head = fh.read(sniff.HEAD_BYTES)
+        complete = not fh.read(1)
+    if not head.strip():
+        raise IngestError("The file is empty or contains only blank lines.", file=shown)
+    encoding = sniff.sniff_encoding(head, file=shown)
+    temps: list[Path] = []
+    try:
+        source = path
+        if encoding.transcode:
+            source, encoding = _transcode(con, path, encoding, shown)
+            temps.append(source)
+        dialect = sniff.sniff_dialect(_head_text(source, encoding), complete=complete, file=shown)
+        names = check_names(dialect.names, file=shown, line=dialect.header_line)
+        table = sql_ident(f"ds_csv_{uuid.uuid4().hex[:12]}")
+        try:
+            _load(con, table, source, dialect, len(names))
+        except duckdb.Error as exc:
+            problem = _diagnose(con, source, dialect, len(names), encoding, exc, shown)
+            if not (problem.invalid_utf8 and not encoding.certain):
+                raise problem.error() from None
+            source, encoding = _transcode(con, path, sniff.WINDOWS_1252, shown)
+            temps.append(source)
+            try:
+                _load(con, table, source, dialect, len(names))
+            except duckdb.Error as again:
+                problem = _diagnose(con, source, dialect, len(names), encoding, again, shown)
+                raise problem.error() from None
+        _check_rows(con, table, dialect, len(names), shown)
+        columns = [(f"c{i}", name) for i, name in enumerate(names, start=1)]
+        locate = _Locator(con, table, source, dialect, len(names))
+        result = infer(
+            con, table, columns, locate=locate, decimal_hint=dialect.decimal_hint, line_label="line"
+        )
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+    single = dialect.delimiter == sniff.SINGLE_COLUMN_DELIMITER
+    details = {
+        "encoding": encoding.label,
+        "delimiter": None if single else dialect.delimiter,
+        "quote_char": dialect.quote,
+        "preamble_lines": dialect.preamble_lines,
+        "header_line": dialect.header_line,
+        "decimal_separator": result.decimal_separator,
+    }
+    return Staged(select_sql=result.select_sql, format="csv", notes=result.notes, details=details)
+
+
+def _head_text(source: Path, encoding: sniff.Encoding) -> str:
+    """The decoded head of the file DuckDB reads (UTF-8 after any transcoding)."""
+    with source.open("rb") as fh:
+        head = fh.read(sniff.HEAD_BYTES)
+    bom = 3 if head.startswith(codecs.BOM_UTF8) else 0
+    return codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head[bom:], final=False)
+
+
+def _csv_options(source: Path, dialect: sniff.Dialect, width: int) -> str:
+    columns = ", ".join(f"{sql_string(f'c{i}')}: 'VARCHAR'" for i in range(1, width + 1))
+    quote = sql_string(dialect.quote)
+    return (
+        f"{sql_string(str(source))}, delim={sql_string(dialect.delimiter)}, quote={quote}, "
+        f"escape={quote}, header=true, skip={dialect.skip}, columns={{{columns}}}, "
+        "auto_detect=false, all_varchar=true, allow_quoted_nulls=false, strict_mode=true, "
+        f"null_padding=false, max_line_size={MAX_LINE_BYTES}"
+    )
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection, table: str, source: Path, dialect: sniff.Dialect, width: int
+) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS "
+        f"SELECT * FROM read_csv({_csv_options(source, dialect, width)})"
+    )
+
+
+def _check_rows(
+    con: duckdb.DuckDBPyConnection, table: str, dialect: sniff.Dialect, width: int, shown: str
+) -> None:
+    if width == 1:
+        # In a one-column file a blank line is an empty value; blank lines at the end are not.
+        con.execute(
+            f"DELETE FROM {table} WHERE rowid > "
+            f"(SELECT coalesce(max(rowid), -1) FROM {table} WHERE c1 IS NOT NULL)"
+        )
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    if not row or not row[0]:
+        raise IngestError(
+            f"The file has no data rows below its header (line {dialect.header_line}).",
+            file=shown,
+            line=dialect.header_line,
+        )
+
+
+# --- encodings --------------------------------------------------------------------------------
+
+
+def _temp_dir(con: duckdb.DuckDBPyConnection) -> Path:
+    """DuckDB's temp directory when one is configured, else the system's."""
+    row = con.execute("SELECT current_setting('temp_directory')").fetchone()
+    configured = Path(str(row[0])) if row and row[0] else None
+    if configured is not None and configured.is_absolute():
+        configured.mkdir(parents=True, exist_ok=True)
+        return configured
+    return Path(tempfile.gettempdir())
+
+
+def _transcode(
+    con: duckdb.DuckDBPyConnection, path: Path, encoding: sniff.Encoding, shown: str
+) -> tuple[Path, sniff.Encoding]:
+    """Write ``path`` as UTF-8 to a temp file, chunk by chunk; return it and the encoding seen."""
+    single_byte = encoding.codec == "cp1252"
+    errors = sniff.SINGLE_BYTE_ERRORS if single_byte else "strict"
+    decoder = codecs.getincrementaldecoder(encoding.codec)(errors=errors)
+    handle, name = tempfile.mkstemp(prefix="datenschatz-", suffix=".csv", dir=_temp_dir(con))
+    target = Path(name)
+    cp1252_seen = False
+    lines = 1
+    try:
+        with path.open("rb") as src, open(handle, "wb") as dst:
+            while True:
+                chunk = src.read(CHUNK)
+                try:
+                    text = decoder.decode(chunk, final=not chunk)
+                except UnicodeDecodeError:
+                    raise IngestError(
+                        f"The file is not valid {encoding.label}.", file=shown, line=lines
+                    ) from None
+                if single_byte:
+                    cp1252_seen = cp1252_seen or sniff.has_cp1252_bytes(chunk)
+                    if _UTF8_GERMAN.search(chunk):
+                        raise _mixed_encoding(path, shown)
+                lines += text.count("\n")
+                dst.write(text.encode("utf-8"))
+                if not chunk:
+                    break
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    if single_byte:
+        encoding = sniff.WINDOWS_1252 if cp1252_seen else sniff.LATIN_1
+    return target, encoding
+
+
+def _mixed_encoding(path: Path, shown: str) -> IngestError:
+    return IngestError(
+        "The file mixes UTF-8 with another encoding; save it in one encoding (UTF-8).",
+        file=shown,
+        line=_first_invalid_utf8_line(path),
+    )
+
+
+def _first_invalid_utf8_line(path: Path) -> int | None:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return lines + chunk[: max(exc.start, 0)].count(b"\n")
+            lines += chunk.count(b"\n")
+    return None
+
+
+# --- parse errors -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Problem:
+    message: str
+    file: str
+    line: int | None = None
+    column: str | None = None
+    invalid_utf8: bool = False
+
+    def error(self) -> IngestError:
+        return IngestError(self.message, file=self.file, line=self.line, column=self.column)
+
+
+def _diagnose(
+    con: duckdb.DuckDBPyConnection,
+    source: Path,
+    dialect: sniff.Dialect,
+    width: int,
+    encoding: sniff.Encoding,
+    exc: duckdb.Error,
+    shown: str,
+) -> _Problem:
+    """Find the first bad record by reading again with DuckDB's rejects table."""
+    log.info("CSV parse failed for %s: %s", shown, exc)
+    suffix = uuid.uuid4().hex[:12]
+    errors, scans = f"ds_rejects_{suffix}", f"ds_scans_{suffix}"
+    try:
+        con.execute(
+            f"SELECT count(*) FROM read_csv({_csv_options(source, dialect, width)}, "
+            f"store_rejects=true, rejects_table={sql_string(errors)}, "
+            f"rejects_scan={sql_string(scans)})"
+        ).fetchall()
+        row = con.execute(
+            f"SELECT error_type, line_byte_position, column_name, error_message "
+            f"FROM {sql_ident(errors)} ORDER BY line_byte_position LIMIT 1"
+        ).fetchone()
+    except duckdb.Error:
+        row = None
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {sql_ident(errors)}")
+        con.execute(f"DROP TABLE IF EXISTS {sql_ident(scans)}")
+    if row is None:
+        found = _DUCKDB_LINE.search(str(exc))
+        return _Problem(
+            "The file could not be parsed as CSV.", shown, int(found.group(1)) if found else None
+        )
+    kind, offset, column, detail = str(row[0]), int(row[1]), row[2], str(row[3])
+    line = _line_of_offset(source, offset)
+    if kind in {"TOO MANY COLUMNS", "MISSING COLUMNS"}:
+        found = _FOUND.search(detail)
+        count = int(found.group(1)) if found else None
+        fields = (
+            f"{count} field{'' if count == 1 else 's'}"
+            if count is not None
+            else "a different number of fields"
+        )
+        return _Problem(f"Row has {fields}, the header has {width}.", shown, line)
+    if kind == "UNQUOTED VALUE":
+        return _Problem(
+            "A quoted field is not closed, or text follows its closing quote.", shown, line
+        )
+    if kind in {"INVALID ENCODING", "INVALID UNICODE"}:
+        label = "UTF-8" if not encoding.transcode else encoding.label
+        return _Problem(
+            f"The file is not valid {label}: it holds bytes of another encoding.",
+            shown,
+            line,
+            None,
+            invalid_utf8=True,
+        )
+    if kind == "LINE SIZE OVER MAXIMUM":
+        return _Problem(f"A line is longer than {MAX_LINE_BYTES:,} bytes.", shown, line)
+    return _Problem(
+        "The row could not be parsed as CSV.", shown, line, str(column) if column else None
+    )
+
+
+def _line_of_offset(path: Path, offset: int) -> int:
+    """1-based line of a byte offset, counting newlines in chunks."""
+    lines, read = 1, 0
+    newline = b"\n"
+    with path.open("rb") as fh:
+        while read < offset and (chunk := fh.read(min(CHUNK, offset - read))):
+            if read == 0 and b"\n" not in chunk and b"\r" in chunk:
+                newline = b"\r"
+            lines += chunk.count(newline)
+            read += len(chunk)
+    return lines
+
+
+# --- line numbers for the quality report -----------------------------------------------------
+
+
+class _Locator:
+    """Maps rowids of the parsed table to source lines (only called for reported values)."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        source: Path,
+        dialect: sniff.Dialect,
+        width: int,
+    ) -> None:
+        self.con, self.table, self.source = con, table, source
+        self.dialect, self.width = dialect, width
+
+    def __call__(self, rowids: list[int]) -> list[int]:
+        if not rowids:
+            return []
+        limit = max(rowids)
+        multi = self._multiline_records(limit)
+        blanks = self._blank_lines() if self.width > 1 else []
+        lines = []
+        for rowid in rowids:
+            line = self.dialect.data_line + rowid + sum(n for r, n in multi if r < rowid)
+            for blank in blanks:
+                if blank > line:
+                    break
+                line += 1
+            lines.append(line)
+        return lines
+
+    def _multiline_records(self, limit: int) -> list[tuple[int, int]]:
+        """(rowid, extra lines) of records before ``limit`` whose quoted fields span lines."""
+        nl = "chr(13)" if self.dialect.newline == "\r" else "chr(10)"
+        cols = [sql_ident(f"c{i}") for i in range(1, self.width + 1)]
+        extra = " + ".join(
+            f"coalesce(length({c}) - length(replace({c}, {nl}, '')), 0)" for c in cols
+        )
+        any_nl = " OR ".join(f"contains({c}, {nl})" for c in cols)
+        rows = self.con.execute(
+            f"SELECT rowid, {extra} FROM {self.table} WHERE rowid < {limit} AND ({any_nl})"
+        ).fetchall()
+        return [(int(r[0]), int(r[1])) for r in rows]
+
+    def _blank_lines(self) -> list[int]:
+        """Empty lines below the header (DuckDB skips them in files with several columns)."""
+        if self.dialect.newline == "\r":
+            return []
+        blanks = []
+        with self.source.open("rb") as fh:
+            for number, raw in enumerate(fh, start=1):
+                if number >= self.dialect.data_line and raw in (b"\n", b"\r\n"):
+                    blanks.append(number)
+        return blanks
