@@ -30,6 +30,7 @@ DELIMITERS = (";", ",", "\t", "|")
 SINGLE_COLUMN_DELIMITER = "\x1f"  # never in text: a file without any delimiter is one column
 CONTROL_SHARE = 0.01
 REGULAR_SHARE = 0.9
+MAX_KEY_VALUE_LINES = 5
 
 _C1_PRINTABLE_IN_CP1252 = bytes(
     b for b in range(0x80, 0xA0) if b not in {0x81, 0x8D, 0x8F, 0x90, 0x9D}
@@ -212,11 +213,29 @@ def _layout(records: list[_Record]) -> _Layout | None:
             continue
         if width > 2 and record.filled <= 1:
             continue  # a title padded with delimiters ("Export;;;;"), not a header
+        if _key_value_block(records, index, width):
+            continue
         rest = [r for r in records[index:] if not r.blank]
         consistent = sum(1 for r in rest if len(r.fields) == width)
         split = sum(1 for r in filled if len(r.fields) > 1)
         return _Layout(index, width, consistent, len(rest), split, len(filled))
     return None
+
+
+def _key_value_block(records: list[_Record], index: int, width: int) -> bool:
+    """A short block of lines below a title and above a blank line is preamble, not a header.
+
+    German exports often start with a title, a few "Zeitraum;Januar 2024" lines and a blank
+    line before the table; those lines may have as many fields as the table.
+    """
+    if not any(not r.blank for r in records[:index]):
+        return False  # nothing above: this is the first line, so it is the header
+    end = index
+    while end < len(records) and not records[end].blank and len(records[end].fields) == width:
+        end += 1
+    if end - index > MAX_KEY_VALUE_LINES or end >= len(records) or not records[end].blank:
+        return False
+    return any(len(r.fields) == width for r in records[end:] if not r.blank)
 
 
 def _newline(text: str) -> str:

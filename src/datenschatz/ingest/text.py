@@ -244,7 +244,8 @@ def _diagnose(
     errors, scans = f"ds_rejects_{suffix}", f"ds_scans_{suffix}"
     try:
         con.execute(
-            f"SELECT count(*) FROM read_csv({_csv_options(source, dialect, width)}, "
+            # count(*) alone would not decode the fields, and so not validate their UTF-8
+            f"SELECT count(COLUMNS(*)) FROM read_csv({_csv_options(source, dialect, width)}, "
             f"store_rejects=true, rejects_table={sql_string(errors)}, "
             f"rejects_scan={sql_string(scans)})"
         ).fetchall()
