@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from datenschatz.errors import InputError
-from datenschatz.store.query.aggregate import (
+from datenschatz.store.query.aggregates import (
     NUMERIC_FNS,
     AggregateQuery,
     Bucket,
@@ -41,7 +41,7 @@ from datenschatz.store.query.aggregate import (
     Metric,
     OutputSort,
 )
-from datenschatz.store.query.export import ExportQuery, Format
+from datenschatz.store.query.exports import ExportQuery, Format
 from datenschatz.store.query.filters import BBox, Filter, Op, Where
 from datenschatz.store.query.paging import CURSOR_PARAMETER, RowsQuery, SortKey
 from datenschatz.store.query.render import Dialect
