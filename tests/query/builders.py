@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -14,6 +16,8 @@ from datenschatz.ingest.quality import describe, table_schema_type
 from datenschatz.services.publish import publish
 from datenschatz.store import duck
 from datenschatz.store.query import Table
+from tests.conftest import _clean_postgres as clean_postgres
+from tests.conftest import make_hub
 from tests.helpers import add_version
 
 # 1,000 air-quality readings: 7 stations, hourly from 2024-01-01, some gaps.
@@ -75,3 +79,53 @@ def write_table(directory: Path, select_sql: str, name: str = "v.parquet") -> Ta
     return Table.from_schema(
         path, sha256=f"sha-{name}", row_count=int(nulls[-1]), table_schema={"fields": fields}
     )
+
+
+OLD_SQL = "SELECT 1 AS id, 'alt' AS ort"
+
+
+def luft_hub(hub: Hub) -> Hub:
+    """luft: version 1 (one row) and version 2 (LUFT_SQL, current); plain (no geometry),
+    published; entwurf, a hidden draft."""
+    publish_sql(hub, "luft", OLD_SQL)
+    publish_sql(hub, "luft", LUFT_SQL)
+    add_version(hub, "luft", "SELECT 2 AS id")  # version 3, never published
+    publish_sql(hub, "plain", PLAIN_SQL)
+    add_version(hub, "entwurf", PLAIN_SQL)  # a draft: hidden
+    return hub
+
+
+def module_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Hub:
+    """A hub with :func:`luft_hub` data, built once per test module and catalog backend.
+
+    For modules whose tests only read: building versions costs about a second per hub (a
+    DuckDB instance with spatial per data directory), too much to repeat for every test.
+    """
+    directory = tmp_path_factory.mktemp("hub")
+    if request.param == "sqlite":
+        url = f"sqlite:///{directory / 'datenschatz.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        clean_postgres(url)
+    return luft_hub(make_hub(directory / "data", url))
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def luft_rows() -> list[dict[str, Any]]:
+    """LUFT_SQL computed in Python, for expected results."""
+    names = {0: "Herne Mitte", 1: "Wanne-Eickel", 2: "Sodingen"}
+    return [
+        {
+            "id": i,
+            "station": i % 7,
+            "pm10": None if i % 10 == 9 else i * 0.25,
+            "ort": names[i % 3],
+            "klasse": None if i % 5 == 0 else i % 4,
+            "gerade": i % 2 == 0,
+            "x": 7.1 + (i % 100) / 1000,
+            "y": 51.5 + (i // 100) / 1000,
+        }
+        for i in range(1000)
+    ]
