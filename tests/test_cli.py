@@ -84,7 +84,10 @@ def test_ingest_versions_publish_and_check(env: Path, csv_file: Path) -> None:
     assert json.loads(stdout)["ok"] == 2
 
 
-def test_human_output_names_the_version(env: Path, csv_file: Path) -> None:
+def test_human_output_names_the_version(
+    env: Path, csv_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
     code, stdout, _ = run("ingest", str(csv_file), "--dataset", "stadtteile")
     assert code == 0
     assert "stadtteile v1: 3 rows, 3 columns" in stdout
