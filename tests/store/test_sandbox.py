@@ -153,9 +153,19 @@ def test_harmless_reads_are_allowed(files: Files) -> None:
     assert result.rows == [[f"v{duckdb.__version__}", "main"]]
 
 
-def test_a_query_after_a_trailing_comment_still_works_with_geometry(files: Files) -> None:
-    result = run(files, "SELECT geometry FROM orte -- the point")
-    assert result.rows[0][0]["type"] == "Point"
+@pytest.mark.parametrize(
+    "q",
+    [
+        "SELECT geometry FROM orte -- the point",
+        "SELECT geometry FROM orte;",
+        "FROM orte SELECT geometry; -- first FROM, then a comment",
+        "(SELECT geometry FROM orte) UNION ALL (SELECT geometry FROM orte) LIMIT 1",
+    ],
+)
+def test_converted_columns_survive_comments_semicolons_and_set_operations(
+    files: Files, q: str
+) -> None:
+    assert run(files, q).rows[0][0]["type"] == "Point"
 
 
 # --- refusals -------------------------------------------------------------------------------
@@ -238,6 +248,7 @@ ESCAPES: list[tuple[str, str, str]] = [
     ("pivot without in list", 'PIVOT "luft-bochum" ON station USING sum(pm10)', FORBIDDEN),
     ("prepared parameter", "SELECT ?", ERROR),
     ("empty", "  -- nothing  ", ERROR),
+    ("nul byte", "SELECT 1\x00; COPY (SELECT 1) TO '{root}/nul.csv'", ERROR),
 ]
 
 
@@ -417,3 +428,26 @@ def test_every_builtin_macro_that_reads_the_catalog_is_forbidden(files: Files) -
     }
     assert readers
     assert readers <= set(FORBIDDEN_FUNCTIONS)
+
+
+# --- worker processes -----------------------------------------------------------------------
+
+
+def test_a_worker_that_died_while_idle_is_replaced(files: Files) -> None:
+    run(files, "SELECT 1")
+    for worker in list(sandbox._POOL._idle):
+        worker.process.kill()
+        worker.process.wait()
+    assert run(files, "SELECT 2").rows == [[2]]
+
+
+def test_a_worker_that_dies_mid_query_is_a_400_and_is_replaced(files: Files) -> None:
+    run(files, "SELECT 1")
+    next_worker = sandbox._POOL._idle[-1]  # the pool hands out the last idle worker
+    threading.Timer(0.2, next_worker.process.kill).start()
+    limits = SandboxLimits(timeout_seconds=3, memory_limit="256MB")
+    with pytest.raises(SqlError) as caught:
+        run(files, "SELECT count(*) FROM range(10000000000)", limits)
+    assert caught.value.code == "sql_error"
+    assert "worker" in caught.value.message
+    assert run(files, "SELECT 3").rows == [[3]]

@@ -94,7 +94,7 @@ ALLOWED_TABLE_FUNCTIONS = frozenset(
 #: Scalar functions and macros a query may not call, and why.
 FORBIDDEN_FUNCTIONS: Mapping[str, str] = {
     "current_setting": "it reveals the server configuration",
-    "pg_get_viewdef": "it reveals the server configuration",
+    "pg_get_viewdef": "it reveals view definitions, which name internal files",
     "pg_get_constraintdef": "it reads the system catalog",
     "format_type": "it reads the system catalog",
     "write_log": "it writes to the server log",
@@ -214,31 +214,25 @@ def table_aliases(names: Iterable[str]) -> dict[str, str]:
     return aliases
 
 
-def run_query(
-    tables: Mapping[str, Path],
-    q: str,
-    limits: SandboxLimits | None = None,
-    *,
-    isolated: bool = True,
-) -> SqlResult:
+def run_query(tables: Mapping[str, Path], q: str, limits: SandboxLimits | None = None) -> SqlResult:
     """Run one read-only SELECT over ``tables`` (name → Parquet file) within ``limits``.
 
-    The query runs in a worker process (``isolated``, the default), so that a query that
-    escapes DuckDB's own interrupt or memory accounting is still stopped: the worker's address
-    space is capped and it is killed when the time limit passes. ``isolated=False`` runs in
-    this process, with DuckDB's own limits only (for tests of the statement check).
+    The query runs in a worker process, so that a query that escapes DuckDB's own interrupt
+    or memory accounting is still stopped: the worker's address space is capped and it is
+    killed when the time limit passes.
     """
     limits = limits or SandboxLimits()
     if not q.strip():
         raise SqlError("The query is empty; give one SELECT statement.")
     if len(q) > limits.max_query_chars:
         raise SqlError(f"The query is longer than {limits.max_query_chars} characters.")
-    if isolated:
-        return _POOL.run(tables, q, limits)
-    return _run_here(tables, q, limits)
+    if "\x00" in q:  # DuckDB would silently ignore everything after it
+        raise SqlError("The query contains a NUL character.")
+    return _POOL.run(tables, q, limits)
 
 
 def _run_here(tables: Mapping[str, Path], q: str, limits: SandboxLimits) -> SqlResult:
+    """Run the query in this process (a worker), with DuckDB's own limits."""
     instance = _instance(tables, limits)
     cursor = instance.cursor()
     timer = _Deadline(limits.timeout_seconds, cursor)
@@ -252,9 +246,10 @@ def _run_here(tables: Mapping[str, Path], q: str, limits: SandboxLimits) -> SqlR
                 ResultColumn(name, _type_name(t))
                 for name, t in zip(relation.columns, relation.types, strict=True)
             ]
-            sql, converters = _presentable(statement, relation.types)
-            cursor.execute(sql)
-            rows, truncated = _fetch(cursor, converters, limits)
+            projection, converters = _presentable(relation.types)
+            if projection:
+                relation = relation.project(projection)
+            rows, truncated = _fetch(relation, converters, limits)
     except duckdb.Error as exc:
         raise _translate(exc, timer.fired, limits, instance) from None
     finally:
@@ -477,14 +472,6 @@ def _evict(instance: _Instance) -> None:
                 value.root.close()
 
 
-def clear_cache() -> None:
-    """Close every cached instance (tests, shutdown)."""
-    with _CACHE_LOCK:
-        while _CACHE:
-            _, instance = _CACHE.popitem()
-            instance.root.close()
-
-
 @cache
 def _system_relations() -> frozenset[str]:
     """Names of DuckDB's built-in views and tables (catalog, settings, sqlite/pg shims)."""
@@ -531,8 +518,8 @@ def _type_name(kind: DuckDBPyType) -> str:
     return "GEOMETRY" if text.startswith("GEOMETRY") else text
 
 
-def _presentable(statement: str, types: list[DuckDBPyType]) -> tuple[str, list[Converter]]:
-    """The statement wrapped so that every column comes back JSON-ready, and converters."""
+def _presentable(types: list[DuckDBPyType]) -> tuple[str | None, list[Converter]]:
+    """A projection that makes every column JSON-ready (None if none is needed), converters."""
     expressions: list[str] = []
     converters: list[Converter] = []
     for position, kind in enumerate(types, start=1):
@@ -550,9 +537,8 @@ def _presentable(statement: str, types: list[DuckDBPyType]) -> tuple[str, list[C
             expressions.append(f"to_json({ref})")
             converters.append(_from_json)
     if all(e.startswith("#") for e in expressions):
-        return statement, converters
-    # The statement is one checked SELECT; the newline ends a trailing line comment.
-    return f"SELECT {', '.join(expressions)} FROM (\n{statement}\n) AS q", converters
+        return None, converters
+    return ", ".join(expressions), converters
 
 
 def _plain(value: Any) -> Any:
@@ -600,12 +586,12 @@ def _size(value: Any) -> int:
 
 
 def _fetch(
-    cursor: duckdb.DuckDBPyConnection, converters: list[Converter], limits: SandboxLimits
+    relation: duckdb.DuckDBPyRelation, converters: list[Converter], limits: SandboxLimits
 ) -> tuple[list[list[Any]], bool]:
     rows: list[list[Any]] = []
     budget = limits.max_result_bytes
     while len(rows) <= limits.max_rows:
-        batch = cursor.fetchmany(min(_FETCH_BATCH, limits.max_rows + 1 - len(rows)))
+        batch = relation.fetchmany(min(_FETCH_BATCH, limits.max_rows + 1 - len(rows)))
         if not batch:
             return rows, False
         for raw in batch:
@@ -834,10 +820,12 @@ class _Pool:
                 if left <= 0:
                     raise SqlBusy("Every SQL worker is busy; try again in a moment.")
                 self._changed.wait(left)
-            if self._idle:
+            while self._idle:
                 worker = self._idle.pop()
-                self._running += 1
-                return worker
+                if worker.process.poll() is None:
+                    self._running += 1
+                    return worker
+                worker.kill()  # died while idle (e.g. killed by the system): replace it
             self._running += 1
         try:
             return _Worker()
