@@ -8,12 +8,15 @@ or store when they raise.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from datenschatz.catalog.datasets import (
@@ -22,7 +25,7 @@ from datenschatz.catalog.datasets import (
     get_or_create_dataset,
     next_version_number,
 )
-from datenschatz.db.models import Version
+from datenschatz.db.models import Dataset, Version
 from datenschatz.errors import IngestError, InputError, TooLarge
 from datenschatz.hub import Hub
 from datenschatz.ingest import readers
@@ -32,7 +35,7 @@ from datenschatz.store.versions import sha256_file
 
 log = logging.getLogger(__name__)
 
-RETRIES = 5
+RETRIES = 10
 
 Progress = Callable[[str], None]
 
@@ -144,6 +147,11 @@ def commit_version(
                     ds, _created = get_or_create_dataset(
                         session, dataset, title=title, org=org, extra=extra
                     )
+                    # Serialise version numbering per dataset (PostgreSQL row lock; SQLite
+                    # serialises writers itself and relies on the retry below).
+                    session.execute(
+                        select(Dataset.id).where(Dataset.id == ds.id).with_for_update()
+                    )
                     version = Version(
                         dataset=ds,
                         number=next_version_number(session, ds),
@@ -171,6 +179,7 @@ def commit_version(
                 if attempt == RETRIES:
                     raise
                 log.info("version number taken concurrently, retrying (%d)", attempt)
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
         raise AssertionError("unreachable")
     except BaseException:
         hub.store.discard(stored.relpath)
