@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from datenschatz.errors import IngestError
-from datenschatz.ingest.infer import Inference, check_names, infer
+from datenschatz.ingest.infer import Inference, Source, check_names, infer
 from datenschatz.ingest.model import MAX_EXAMPLES, Rejected
 from datenschatz.store.duck import connect
 
@@ -42,7 +42,8 @@ def run(
     con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM arrow_src")
     con.unregister("arrow_src")
     pairs = [(f"c{i}", col) for i, col in enumerate(columns)]
-    return infer(con, name, pairs, locate=lines, decimal_hint=hint, fixed=fixed)
+    source = Source(con, name, table=True)
+    return infer(source, pairs, locate=lines, decimal_hint=hint, fixed=fixed)
 
 
 def values(con: duckdb.DuckDBPyConnection, result: Inference, column: str) -> list[Any]:

@@ -68,11 +68,23 @@ def test_latin_1_file(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     assert rows(con, staged) == [("Lünen", 85000), ("Groß Gerau", 25000)]
 
 
-def test_transcoded_temp_file_is_removed(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_transcoded_temp_file_is_handed_over_for_cleanup(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     path = write(tmp_path, "a;b\nä;1\n".encode("cp1252"))
-    load(con, path)
-    leftovers = [p for p in (tmp_path / "duck").rglob("datenschatz-*")]
-    assert leftovers == []
+    staged = load(con, path)
+    assert [p.parent for p in staged.cleanup] == [tmp_path / "duck"]
+    assert rows(con, staged) == [("ä", 1)]  # the SELECT reads the UTF-8 copy
+    assert staged.cleanup[0].read_bytes() == "a;b\nä;1\n".encode()
+
+
+def test_transcoded_temp_file_is_removed_when_the_file_is_refused(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "a;b\nä;1\nö;2;3\n".encode("cp1252"))
+    with pytest.raises(IngestError, match="Row has 3 fields"):
+        load(con, path)
+    assert list((tmp_path / "duck").glob("datenschatz-*")) == []
 
 
 def test_utf8_bom_is_not_part_of_the_first_name(

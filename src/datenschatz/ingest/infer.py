@@ -1,27 +1,33 @@
-"""Column types from every value: inference over a DuckDB table of VARCHAR columns.
+"""Column types from every value: inference over VARCHAR columns in DuckDB.
 
-The CSV, XLSX and JSON readers load their source into a table whose columns are all VARCHAR
-(plain text, nothing guessed yet) and hand it to :func:`infer`. Inference decides per column
-from *all* rows, never from a sample, and returns a SELECT that converts the table to typed
-columns, plus notes for the quality report.
+The CSV, XLSX and JSON readers hand :func:`infer` a :class:`Source` whose columns are all
+VARCHAR (plain text, nothing guessed yet): a temp table, or a table function such as
+``read_csv(..., all_varchar)`` that is read again for each pass and stored as a temp table only
+when a pass needs row ids. Inference decides per column from *all* rows, never from a sample,
+and returns a SELECT that converts the source to typed columns, plus notes for the report.
 
 How a column is decided:
 
-1. The first rows propose a hypothesis (number, boolean, ISO or German date/timestamp, ISO
-   timestamp with offset, or text). This is only a guess to keep the full pass cheap.
-2. One aggregate pass over the whole table counts, per column, how many values the candidate
-   conversions accept. Each conversion is a strict pattern check plus ``TRY_CAST``, and the very
-   same expression later produces the typed column, so "every value fits" is exact.
-3. Values that do not fit are looked at (another scan of that column only): blanks and null
+1. The first rows propose the narrowest fitting type (integer, number, boolean, ISO or German
+   date or timestamp, ISO timestamp with offset, or text). This is only a guess that keeps the
+   full pass cheap.
+2. One aggregate pass over all rows counts, per column, the values that the candidate's strict
+   check accepts (a pattern match, plus a cast where the calendar matters). A cheap cast then
+   produces the typed column; it agrees with the check on every value the check accepts, so
+   "every value fits" is exact.
+3. Values that do not fit are looked at (one more scan of that column): blanks and null
    markers ("N/A", "k.A.", "-", ...; see :data:`NULL_MARKERS`) become NULL and are counted per
-   marker; values with surrounding blanks are trimmed; anything else keeps the whole column as
-   text and is reported with its line number. Nothing is ever turned into NULL silently.
+   marker; values with surrounding blanks are trimmed; if other values remain, a wider type is
+   tried once (integer to decimal number, date to timestamp), and if they still do not fit the
+   whole column stays text and they are reported with their line numbers. Nothing is ever
+   turned into NULL silently.
 
 Numbers are read with a decimal point ("1234.56", "1,234.56", "1e-3") or a decimal comma
 ("1234,56", "1.234,56"); a column must keep to one convention. Values such as "1.234" or
 "1,234" fit both; a column holding nothing else follows the file: the convention that the
 unambiguous columns use, else the reader's hint (for CSV: decimal comma when ``;`` separates).
 Integers with leading zeros ("01001000", "04109") stay text, as they are keys, not amounts.
+Integers without fraction have at most 18 digits (BIGINT); longer ones stay text.
 Booleans are recognised only when a column holds nothing but the words of one pair
 (true/false, wahr/falsch, ja/nein, yes/no, any case).
 ISO timestamps with an offset become TIMESTAMPTZ (an instant, written as UTC); without an
@@ -33,8 +39,9 @@ column keeps its text unchanged.
 from __future__ import annotations
 
 import re
+import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,17 +76,18 @@ SAMPLE_VALUES = 200
 MIN_SHARE = 0.5  # a hypothesis must fit at least this share of the sampled values
 
 # Patterns shared by Python (sampling) and DuckDB's RE2 (the full pass): keep to the subset
-# both understand. All are matched against the whole value. An integer without fraction or
-# exponent has at most 18 digits, so it always fits BIGINT.
-_INT_EN = r"(0|[1-9][0-9]*|[1-9][0-9]{0,2}(,[0-9]{3})+)"
-_INT_DE = r"(0|[1-9][0-9]*|[1-9][0-9]{0,2}(\.[0-9]{3})+)"
+# both understand. All are matched against the whole value. Digit counts are bounded so that
+# every match casts exactly: an integer has at most 18 digits (BIGINT), a decimal number at
+# most 200 before the separator and an exponent of two digits (DOUBLE, never infinite).
+_LONG_EN = r"(0|[1-9][0-9]{0,199}|[1-9][0-9]{0,2}(,[0-9]{3}){1,66})"
+_LONG_DE = r"(0|[1-9][0-9]{0,199}|[1-9][0-9]{0,2}(\.[0-9]{3}){1,66})"
 _SHORT_EN = r"(0|[1-9][0-9]{0,17}|[1-9][0-9]{0,2}(,[0-9]{3}){1,5})"
 _SHORT_DE = r"(0|[1-9][0-9]{0,17}|[1-9][0-9]{0,2}(\.[0-9]{3}){1,5})"
-_EXP = r"([eE][+-]?[0-9]+)"
-PLAIN_INT = r"-?(0|[1-9][0-9]*)"
+_EXP = r"([eE][+-]?[0-9]{1,2})"
+PLAIN_INT = r"-?(0|[1-9][0-9]{0,17})"
 LEADING_ZERO = r"[+-]?0[0-9]+"
-EN_NUM = rf"[+-]?({_SHORT_EN}|{_INT_EN}\.[0-9]+{_EXP}?|{_INT_EN}{_EXP}|\.[0-9]+{_EXP}?)"
-DE_NUM = rf"[+-]?({_SHORT_DE}|{_INT_DE},[0-9]+|,[0-9]+)"
+EN_NUM = rf"[+-]?({_SHORT_EN}|{_LONG_EN}\.[0-9]+{_EXP}?|{_LONG_EN}{_EXP}|\.[0-9]+{_EXP}?)"
+DE_NUM = rf"[+-]?({_SHORT_DE}|{_LONG_DE},[0-9]+|,[0-9]+)"
 ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 ISO_TS = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?"
 ISO_TSTZ = (
@@ -127,10 +135,6 @@ def _de_double(v: str) -> str:
     return f"TRY_CAST(replace(replace({v}, '.', ''), ',', '.') AS DOUBLE)"
 
 
-def _en_check(v: str) -> str:
-    return f"({_match(EN_NUM, v)} AND isfinite({_en_double(v)}))"
-
-
 def _bool_conversion(pair: str) -> Conversion:
     yes, no = BOOLEAN_PAIRS[pair]
     return Conversion(
@@ -171,7 +175,7 @@ EN_INTEGER = Conversion(
     "en_int",
     "BIGINT",
     "number",
-    check=lambda v: f"({_en_check(v)} AND {_no_fraction(v, '.', 'e', 'E')})",
+    check=lambda v: f"({_match(EN_NUM, v)} AND {_no_fraction(v, '.', 'e', 'E')})",
     cast=lambda v: f"TRY_CAST(replace({v}, ',', '') AS BIGINT)",
     convention="en",
     inferred_from="decimal_point",
@@ -180,7 +184,7 @@ EN_NUMBER = Conversion(
     "en_num",
     "DOUBLE",
     "number",
-    check=_en_check,
+    check=lambda v: _match(EN_NUM, v),
     cast=_en_double,
     convention="en",
     inferred_from="decimal_point",
@@ -294,13 +298,43 @@ def check_names(
     return trimmed
 
 
+class Source:
+    """Where the VARCHAR rows come from.
+
+    Either a temp table, or a query (such as ``read_csv(...)``) that each pass reads again, which
+    spares memory and the cost of storing it. A pass that needs row ids (to name lines) calls
+    :meth:`table`, which stores the query once as a temp table; later passes read that table.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sql: str, *, table: bool) -> None:
+        self.con = con
+        self._sql = sql
+        self._is_table = table
+
+    @property
+    def sql(self) -> str:
+        """What to put after FROM."""
+        return self._sql
+
+    @property
+    def stored(self) -> bool:
+        return self._is_table
+
+    def table(self) -> str:
+        """The rows as a temp table (rowid = position in the source), stored on first use."""
+        if not self._is_table:
+            name = sql_ident(f"ds_rows_{uuid.uuid4().hex[:12]}")
+            self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {self._sql}")
+            self._sql, self._is_table = name, True
+        return self._sql
+
+
 @dataclass
 class _Column:
-    source: str  # column in the table
+    source: str  # column in the source
     name: str  # final name
-    family: str = "text"
     candidates: list[Conversion] = field(default_factory=list)
-    escalate: bool = False  # started with plain integers only; may need the number conventions
+    wider: list[Conversion] = field(default_factory=list)  # tried when candidates misfit
     nonnull: int = 0
     fits: dict[str, int] = field(default_factory=dict)
     misfits: dict[str, tuple[Counter[str], Counter[str]]] = field(default_factory=dict)
@@ -317,41 +351,49 @@ class Inference:
     notes: dict[str, ColumnNote]
     types: dict[str, str]  # final name -> DuckDB type
     decimal_separator: str  # the file-level convention used for ambiguous columns
+    rows: int  # rows in the source
 
 
 def infer(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
+    source: Source,
     columns: Sequence[tuple[str, str]],
     *,
     locate: Callable[[list[int]], list[int]],
     decimal_hint: str = ".",
     line_label: str = "line",
     fixed: Mapping[str, str] | None = None,
+    sample: Sequence[Sequence[str | None]] | None = None,
+    sample_is_all: bool = False,
 ) -> Inference:
-    """Decide the type of each column of ``table`` (a quoted table name) from all its rows.
+    """Decide the type of each column of ``source`` from all its rows.
 
-    ``columns`` pairs each VARCHAR column of the table with its final name. ``locate`` maps
-    table rowids to the source's line (or row, record) numbers for the report; ``line_label``
-    names that unit in messages. ``decimal_hint`` ("," or ".") settles numbers that are
-    ambiguous everywhere in the file. ``fixed`` maps table columns to a type they are cast to
-    without inference (e.g. JSON for nested JSON values).
+    ``columns`` pairs each VARCHAR column of the source with its final name. ``locate`` maps
+    rowids of :meth:`Source.table` to the source's line (or row, record) numbers for the
+    report; ``line_label`` names that unit in messages. ``decimal_hint`` ("," or ".") settles
+    numbers that are ambiguous everywhere in the file. ``fixed`` maps source columns to a type
+    they are cast to without inference (e.g. JSON for nested JSON values). ``sample`` may give
+    the first rows (values in ``columns`` order, as the reader already parsed them) to propose
+    types from, instead of reading them from the source; ``sample_is_all`` says they are all.
+
+    The full pass reads every row (and at least one column), so a source whose structure
+    cannot be parsed fails here with the DuckDB error, not later when the SELECT runs.
     """
     fixed = fixed or {}
-    cols = [_Column(source, name) for source, name in columns]
-    _plan(con, table, [c for c in cols if c.source not in fixed])
-    _count(con, table, [c for c in cols if c.candidates])
-    widen = [c for c in cols if c.escalate and _needs_number_conventions(con, table, c)]
+    cols = [_Column(src, name) for src, name in columns]
+    _plan(source, cols, fixed.keys(), sample, sample_is_all)
+    rows = _count(source, [c for c in cols if c.candidates], cols[0].source)
+    widen = [c for c in cols if c.wider and _has_other_values(source, c, c.candidates[-1])]
     for col in widen:
-        col.candidates = list(NUMBER_CONVERSIONS)
-    _count(con, table, widen)
+        col.candidates += col.wider
+    if widen:
+        _count(source, widen, widen[0].source)
     undecided = [c for c in cols if c.candidates and not _choose(c, None)]
     separator = _file_convention(cols, decimal_hint)
     for col in undecided:
         _choose(col, "de" if separator == "," else "en", ambiguous=True)
     for col in cols:
         if col.chosen is not None:
-            _settle(con, table, col, locate, line_label)
+            _settle(source, col, locate, line_label)
     selects = []
     types: dict[str, str] = {}
     for col in cols:
@@ -367,22 +409,39 @@ def infer(
             types[col.name] = col.chosen.sql_type
         selects.append(f"{expr} AS {sql_ident(col.name)}")
     notes = {c.name: c.note for c in cols if c.note != ColumnNote()}
-    return Inference(f"SELECT {', '.join(selects)} FROM {table}", notes, types, separator)
+    select = f"SELECT {', '.join(selects)} FROM {source.sql}"
+    return Inference(select, notes, types, separator, rows)
 
 
 # --- hypothesis from the first rows ---------------------------------------------------------
 
 
-def _plan(con: duckdb.DuckDBPyConnection, table: str, cols: list[_Column]) -> None:
-    if not cols:
+def _plan(
+    source: Source,
+    cols: list[_Column],
+    skip: Collection[str],
+    sample: Sequence[Sequence[str | None]] | None,
+    sample_is_all: bool,
+) -> None:
+    """Hypotheses for all columns but ``skip``; ``sample`` rows follow the order of ``cols``."""
+    planned = [(i, c) for i, c in enumerate(cols) if c.source not in skip]
+    if not planned:
         return
-    listing = ", ".join(sql_ident(c.source) for c in cols)
-    head = con.execute(f"SELECT {listing} FROM {table} LIMIT {SAMPLE_ROWS}").fetchall()
-    for i, col in enumerate(cols):
-        values = [v for v in (row[i] for row in head) if v is not None and _is_value(v)]
-        if not values:
-            values = _sample_later(con, table, col.source)
-        _hypothesis(col, values)
+    if sample is None:
+        listing = ", ".join(sql_ident(c.source) for c in cols)
+        head = source.con.execute(f"SELECT {listing} FROM {source.sql} LIMIT {SAMPLE_ROWS}")
+        sample = head.fetchall()
+        sample_is_all = len(sample) < SAMPLE_ROWS
+    later: list[_Column] = []
+    for i, col in planned:
+        values = [v for v in (row[i] for row in sample) if v is not None and _is_value(v)]
+        if values:
+            _hypothesis(col, values)
+        elif not sample_is_all:
+            later.append(col)
+    if later:
+        for col, values in zip(later, _sample_later(source, later), strict=True):
+            _hypothesis(col, values)
 
 
 def _is_value(v: str) -> bool:
@@ -390,15 +449,16 @@ def _is_value(v: str) -> bool:
     return bool(stripped) and stripped.lower() not in NULL_MARKERS
 
 
-def _sample_later(con: duckdb.DuckDBPyConnection, table: str, source: str) -> list[str]:
-    """Real values of a column whose first rows are all empty or null markers."""
-    src = sql_ident(source)
-    markers = ", ".join(sql_string(m) for m in sorted(NULL_MARKERS))
-    rows = con.execute(
-        f"SELECT {src} FROM {table} WHERE trim({src}) <> '' "
-        f"AND lower(trim({src})) NOT IN ({markers}) LIMIT {SAMPLE_VALUES}"
-    ).fetchall()
-    return [str(r[0]) for r in rows]
+def _sample_later(source: Source, cols: list[_Column]) -> list[list[str]]:
+    """Some real values of columns whose first rows are all empty or null markers."""
+    markers = _markers_sql()
+    parts = []
+    for col in cols:
+        src = sql_ident(col.source)
+        real = f"trim({src}) <> '' AND lower(trim({src})) NOT IN ({markers})"
+        parts.append(f"min_by({src}, hash({src}), {SAMPLE_VALUES}) FILTER (WHERE {real})")
+    row = source.con.execute(f"SELECT {', '.join(parts)} FROM {source.sql}").fetchone()
+    return [list(values or []) for values in (row or [None] * len(cols))]
 
 
 def _shapes(value: str) -> set[str]:
@@ -411,63 +471,78 @@ def _shapes(value: str) -> set[str]:
 
 
 def _hypothesis(col: _Column, values: list[str]) -> None:
-    if not values:
-        return
-    distinct = Counter(values)
+    """Candidates (narrowest first) and wider fallbacks from sampled values."""
     families: Counter[str] = Counter()
-    number_shapes: Counter[str] = Counter()
-    number_total = 0
-    for value, n in distinct.items():
+    numbers: Counter[str] = Counter()
+    fractions: set[str] = set()  # conventions in which some sampled number has a fraction
+    timed = False
+    for value, n in Counter(values).items():
         shapes = _shapes(value)
         if shapes & {"int", "int0", "en", "de"}:
             families["number"] += n
-            number_total += n
-            for s in shapes & {"int", "int0", "en", "de"}:
-                number_shapes[s] += n
+            numbers.update({s: n for s in shapes & {"int", "int0", "en", "de"}})
+            v = value.strip()
+            if "en" in shapes and any(ch in v for ch in ".eE"):
+                fractions.add("en")
+            if "de" in shapes and "," in v:
+                fractions.add("de")
         for s in shapes:
             if s.startswith("bool:") or s in {"iso", "tstz", "de_dt"}:
                 families[s] += n
+        timed = timed or ":" in value
     if not families:
         return
     family, hits = families.most_common(1)[0]
     if hits < MIN_SHARE * len(values):
         return
-    col.family = family
     if family == "number":
-        if number_shapes["int"] + number_shapes["int0"] == number_total:
-            col.candidates, col.escalate = [INT], True
-        else:
-            conventions = [
-                c for c in ("en", "de") if number_shapes[c] + number_shapes["int0"] >= number_total
-            ] or ["en", "de"]
-            col.candidates = [k for k in NUMBER_CONVERSIONS if k.convention in conventions]
+        total = families["number"]
+        if numbers["int"] + numbers["int0"] == total:
+            col.candidates, col.wider = [INT], list(NUMBER_CONVERSIONS)
+            return
+        fitting = [c for c in ("en", "de") if numbers[c] + numbers["int0"] >= total]
+        for convention in fitting or ["en", "de"]:
+            integer, number = (
+                NUMBER_CONVERSIONS[0:2] if convention == "en" else NUMBER_CONVERSIONS[2:]
+            )
+            if convention in fractions or len(fitting) != 1:
+                col.candidates += [integer, number] if len(fitting) != 1 else [number]
+            else:
+                col.candidates.append(integer)
+                col.wider.append(number)
     elif family.startswith("bool:"):
         col.candidates = [_bool_conversion(family.removeprefix("bool:"))]
-    elif family == "iso":
-        col.candidates = [ISO_DATE_CONV, ISO_TS_CONV]
     elif family == "tstz":
         col.candidates = [ISO_TSTZ_CONV]
     else:
-        col.candidates = [DE_DATE_CONV, DE_TS_CONV]
+        date, stamp = (
+            (ISO_DATE_CONV, ISO_TS_CONV) if family == "iso" else (DE_DATE_CONV, DE_TS_CONV)
+        )
+        col.candidates, col.wider = ([stamp], []) if timed else ([date], [stamp])
 
 
 # --- the full pass ----------------------------------------------------------------------------
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str, cols: list[_Column]) -> None:
-    """One aggregate pass: non-null values and accepted values per candidate, for all columns."""
-    if not cols:
-        return
-    parts: list[str] = []
+def _count(source: Source, cols: list[_Column], anchor: str) -> int:
+    """One aggregate pass: rows, non-null values and accepted values per candidate.
+
+    ``anchor`` is a column that is read even when no column has candidates, so that the pass
+    parses every row.
+    """
+    parts = ["count(*)", f"count({sql_ident(anchor)})"]
     for col in cols:
         src = sql_ident(col.source)
         parts.append(f"count({src})")
         parts.extend(f"count(*) FILTER (WHERE {k.check(src)})" for k in col.candidates)
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {table}").fetchone()
+    row = source.con.execute(f"SELECT {', '.join(parts)} FROM {source.sql}").fetchone()
     values = list(row or ())
+    rows = int(values.pop(0))
+    values.pop(0)
     for col in cols:
         col.nonnull = int(values.pop(0))
         col.fits = {k.key: int(values.pop(0)) for k in col.candidates}
+    return rows
 
 
 def _best(col: _Column, convention: str | None) -> tuple[Conversion, int] | None:
@@ -515,28 +590,22 @@ def _file_convention(cols: list[_Column], hint: str) -> str:
 # --- what did not fit ---------------------------------------------------------------------------
 
 
-def _misfits(
-    con: duckdb.DuckDBPyConnection, table: str, col: _Column, conv: Conversion
-) -> tuple[Counter[str], Counter[str]]:
+def _misfits(source: Source, col: _Column, conv: Conversion) -> tuple[Counter[str], Counter[str]]:
     if conv.key not in col.misfits:
-        col.misfits[conv.key] = _classify_misfits(con, table, col.source, conv)
+        col.misfits[conv.key] = _classify_misfits(source, col.source, conv)
     return col.misfits[conv.key]
 
 
-def _needs_number_conventions(con: duckdb.DuckDBPyConnection, table: str, col: _Column) -> bool:
-    """True when a column sampled as plain integers holds other values than blanks/markers."""
-    if col.fits[INT.key] == col.nonnull:
+def _has_other_values(source: Source, col: _Column, conv: Conversion) -> bool:
+    """True when values other than blanks, null markers and padding do not fit ``conv``."""
+    if col.fits[conv.key] == col.nonnull:
         return False
-    classes, _ = _misfits(con, table, col, INT)
+    classes, _ = _misfits(source, col, conv)
     return classes["other"] > 0
 
 
 def _settle(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    col: _Column,
-    locate: Callable[[list[int]], list[int]],
-    line_label: str,
+    source: Source, col: _Column, locate: Callable[[list[int]], list[int]], line_label: str
 ) -> None:
     """Account for every value the chosen conversion refuses; keep text if any is real data."""
     conv = col.chosen
@@ -545,10 +614,10 @@ def _settle(
     if fits == col.nonnull:
         _finish(col, conv, fits)
         return
-    classes, markers = _misfits(con, table, col, conv)
+    classes, markers = _misfits(source, col, conv)
     good = fits + classes["padded"]
     if classes["other"] or classes["lead0"]:
-        _keep_text(con, table, col, good, classes, locate, line_label)
+        _keep_text(source, col, good, classes, locate, line_label)
         return
     col.trim = classes["padded"] > 0
     col.note.null_markers = dict(sorted(markers.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -574,11 +643,11 @@ def _misfit_filter(col_sql: str, conv: Conversion) -> str:
 
 
 def _classify_misfits(
-    con: duckdb.DuckDBPyConnection, table: str, source: str, conv: Conversion
+    source: Source, column: str, conv: Conversion
 ) -> tuple[Counter[str], Counter[str]]:
-    src = sql_ident(source)
+    src = sql_ident(column)
     lead0 = _match(LEADING_ZERO, "v") if conv.what == "number" else "false"
-    rows = con.execute(
+    rows = source.con.execute(
         f"""
         SELECT kind, CASE WHEN kind = 'marker' THEN v END AS marker, count(*)
         FROM (
@@ -588,7 +657,7 @@ def _classify_misfits(
                 WHEN coalesce({conv.check("v")}, false) THEN 'padded'
                 WHEN {lead0} THEN 'lead0'
                 ELSE 'other' END AS kind
-            FROM (SELECT trim({src}) AS v FROM {table} WHERE {_misfit_filter(src, conv)})
+            FROM (SELECT trim({src}) AS v FROM {source.table()} WHERE {_misfit_filter(src, conv)})
         )
         GROUP BY ALL
         """
@@ -603,8 +672,7 @@ def _classify_misfits(
 
 
 def _keep_text(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
+    source: Source,
     col: _Column,
     good: int,
     classes: Counter[str],
@@ -624,7 +692,7 @@ def _keep_text(
             "which a number type would drop (keys such as postcodes or municipality codes)"
         )
     if other and good >= other:
-        examples = _rejected_examples(con, table, col.source, conv)
+        examples = _rejected_examples(source, col.source, conv)
         lines = locate([rowid for rowid, _ in examples])
         col.note.rejected = [
             Rejected(line, value) for line, (_, value) in zip(lines, examples, strict=True)
@@ -650,15 +718,13 @@ def _have(n: int) -> str:
     return "has" if n == 1 else "have"
 
 
-def _rejected_examples(
-    con: duckdb.DuckDBPyConnection, table: str, source: str, conv: Conversion
-) -> list[tuple[int, str]]:
-    src = sql_ident(source)
+def _rejected_examples(source: Source, column: str, conv: Conversion) -> list[tuple[int, str]]:
+    src = sql_ident(column)
     lead0 = f"AND NOT {_match(LEADING_ZERO, 'v')}" if conv.what == "number" else ""
-    rows: list[Any] = con.execute(
+    rows: list[Any] = source.con.execute(
         f"""
         SELECT rid, raw FROM (
-            SELECT rowid AS rid, {src} AS raw, trim({src}) AS v FROM {table}
+            SELECT rowid AS rid, {src} AS raw, trim({src}) AS v FROM {source.table()}
             WHERE {_misfit_filter(src, conv)}
         )
         WHERE v <> '' AND lower(v) NOT IN ({_markers_sql()})

@@ -18,13 +18,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass
 
 from datenschatz.errors import IngestError
 
 HEAD_BYTES = 256 * 1024
-MAX_RECORDS = 500
+MAX_RECORDS = 2000
 MAX_PREAMBLE = 30
 DELIMITERS = (";", ",", "\t", "|")
 SINGLE_COLUMN_DELIMITER = "\x1f"  # never in text: a file without any delimiter is one column
@@ -35,7 +36,8 @@ MAX_KEY_VALUE_LINES = 5
 _C1_PRINTABLE_IN_CP1252 = bytes(
     b for b in range(0x80, 0xA0) if b not in {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 )
-_ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f", "\v", "\x1a"}  # \x1a: DOS end-of-file mark
+# Control characters other than tab, newlines, form feed and \x1a (DOS end-of-file mark).
+_CONTROL = re.compile("[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -114,18 +116,14 @@ def sniff_encoding(head: bytes, *, file: str) -> Encoding:
 
 
 def _refuse_binary(text: str, file: str) -> None:
-    controls = [i for i, ch in enumerate(text) if _is_control(ch)]
-    if controls and len(controls) > max(8, CONTROL_SHARE * len(text)):
+    controls = _CONTROL.findall(text)
+    if len(controls) > max(8, CONTROL_SHARE * len(text)):
+        first = _CONTROL.search(text)
         raise IngestError(
             "The file does not look like text: it contains many control characters.",
             file=file,
-            line=text.count("\n", 0, controls[0]) + 1,
+            line=text.count("\n", 0, first.start() if first else 0) + 1,
         )
-
-
-def _is_control(ch: str) -> bool:
-    code = ord(ch)
-    return (code < 0x20 or 0x7F <= code < 0xA0) and ch not in _ALLOWED_CONTROLS
 
 
 @dataclass(frozen=True)
@@ -139,6 +137,8 @@ class Dialect:
     header_line: int  # 1-based line where the header starts
     data_line: int  # 1-based line of the first line after the header
     newline: str  # "\n", "\r\n" or "\r"
+    sample: tuple[tuple[str, ...], ...] = ()  # rows below the header in the head, as parsed
+    sample_is_all: bool = False  # the sample holds every row of the file
 
     @property
     def preamble_lines(self) -> int:
@@ -165,21 +165,30 @@ class _Record:
         return sum(1 for f in self.fields if f.strip())
 
 
-def _records(text: str, delimiter: str, quote: str, complete: bool) -> list[_Record]:
+def _records(text: str, delimiter: str, quote: str, complete: bool) -> tuple[list[_Record], bool]:
+    """Records of the head, and whether they are all records of the file."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quote)
     records: list[_Record] = []
     previous = 0
+    everything = complete
     try:
         for fields in reader:
             records.append(_Record(previous + 1, reader.line_num, fields))
             previous = reader.line_num
-            if len(records) > MAX_RECORDS:
+            if len(records) >= MAX_RECORDS:
+                everything = False
                 break
     except csv.Error:
-        pass  # e.g. an unterminated quote in the head; the records so far still count
+        everything = False  # e.g. an unterminated quote in the head; the records so far count
     if not complete and len(records) > 1:
         records.pop()  # the head may end inside this one
-    return records
+    return records, everything
+
+
+def _sample(records: list[_Record], header: int, width: int) -> tuple[tuple[str, ...], ...]:
+    return tuple(
+        tuple(r.fields) for r in records[header + 1 :] if not r.blank and len(r.fields) == width
+    )
 
 
 @dataclass
@@ -255,29 +264,37 @@ def sniff_dialect(text: str, *, complete: bool, file: str) -> Dialect:
     if not text.strip():
         raise IngestError("The file is empty or contains only blank lines.", file=file)
     quote = _quote_char(text)
-    layouts: list[tuple[tuple[bool, int, int, int], str, _Layout, list[_Record]]] = []
+    layouts: list[tuple[tuple[bool, int, int, int], str, _Layout, list[_Record], bool]] = []
     for rank, delimiter in enumerate(DELIMITERS):
         if delimiter not in text:
             continue
-        records = _records(text, delimiter, quote, complete)
+        records, everything = _records(text, delimiter, quote, complete)
         layout = _layout(records)
         if layout is not None and (layout.regular or layout.splits_most):
             score = (layout.regular, layout.consistent, layout.width, -rank)
-            layouts.append((score, delimiter, layout, records))
+            layouts.append((score, delimiter, layout, records, everything))
     best = max(layouts, key=lambda entry: entry[0], default=None)
     newline = _newline(text)
     if best is None:
         return _single_column(text, quote, complete, newline, file)
-    _, delimiter, layout, records = best
+    _, delimiter, layout, records, everything = best
     _check_header_width(records, layout, file)
     header = records[layout.header]
     return Dialect(
-        delimiter, quote, header.fields, layout.header, header.start, header.end + 1, newline
+        delimiter,
+        quote,
+        header.fields,
+        layout.header,
+        header.start,
+        header.end + 1,
+        newline,
+        _sample(records, layout.header, layout.width),
+        everything and layout.consistent == layout.rows,
     )
 
 
 def _single_column(text: str, quote: str, complete: bool, newline: str, file: str) -> Dialect:
-    records = _records(text, SINGLE_COLUMN_DELIMITER, quote, complete)
+    records, everything = _records(text, SINGLE_COLUMN_DELIMITER, quote, complete)
     for index, record in enumerate(records):
         if not record.blank:
             return Dialect(
@@ -288,6 +305,8 @@ def _single_column(text: str, quote: str, complete: bool, newline: str, file: st
                 record.start,
                 record.end + 1,
                 newline,
+                _sample(records, index, 1),
+                everything,
             )
     raise IngestError("The file is empty or contains only blank lines.", file=file)
 

@@ -39,7 +39,7 @@ import pyarrow as pa
 from openpyxl.utils import get_column_letter
 
 from datenschatz.errors import IngestError
-from datenschatz.ingest.infer import check_names, infer
+from datenschatz.ingest.infer import Source, check_names, infer
 from datenschatz.ingest.model import ColumnNote, IngestOptions, Staged
 from datenschatz.store.duck import sql_ident
 
@@ -190,8 +190,7 @@ def _read_sheet(
             line=header_row,
         )
     result = infer(
-        con,
-        table.name,
+        Source(con, table.name, table=True),
         [(f"c{i}", name) for i, name in enumerate(columns, start=1)],
         locate=table.locate,
         line_label="row",
@@ -397,8 +396,7 @@ def _load_records(
         if flat.containers.get(name) and not flat.scalars.get(name)
     }
     result = infer(
-        con,
-        table.name,
+        Source(con, table.name, table=True),
         [(f"c{i}", name) for i, name in enumerate(names, start=1)],
         locate=table.locate,
         line_label="line",

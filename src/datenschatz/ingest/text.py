@@ -9,6 +9,10 @@ pass and returns the converting SELECT.
 Empty and null: an unquoted empty field is NULL; a quoted empty field ("") stays the empty
 string in a text column (and is NULL in a typed one).
 
+The rows are not copied into DuckDB unless needed: the type pass reads the file, and so does the
+returned SELECT (a transcoded temp file is then listed in ``Staged.cleanup``). Only when values
+must be located (null markers, rejected values) are the rows stored once as a temp table.
+
 Line numbers are 1-based lines of the source file, preamble and header counted. Rows with a
 different number of fields than the header, unclosed quotes and invalid UTF-8 are refused with
 the exact line. For values reported in the quality report the line is derived from the row's
@@ -24,14 +28,13 @@ import logging
 import re
 import tempfile
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from datenschatz.errors import IngestError
 from datenschatz.ingest import sniff
-from datenschatz.ingest.infer import check_names, infer
+from datenschatz.ingest.infer import Inference, Source, check_names, infer
 from datenschatz.ingest.model import IngestOptions, Staged
 from datenschatz.store.duck import sql_ident, sql_string
 
@@ -46,45 +49,40 @@ _DUCKDB_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
 def read_csv(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) -> Staged:
-    """Parse a delimited text file into a temp table on ``con``; see the module docstring."""
+    """Parse a delimited text file with DuckDB on ``con``; see the module docstring."""
     shown = options.display_name or path.name
     with path.open("rb") as fh:
         head = fh.read(sniff.HEAD_BYTES)
         complete = not fh.read(1)
     if not head.strip():
         raise IngestError("The file is empty or contains only blank lines.", file=shown)
-    encoding = sniff.sniff_encoding(head, file=shown)
+    encoding = _check_utf8(path, sniff.sniff_encoding(head, file=shown), shown)
     temps: list[Path] = []
     try:
         source = path
         if encoding.transcode:
             source, encoding = _transcode(con, path, encoding, shown)
             temps.append(source)
-        dialect = sniff.sniff_dialect(_head_text(source, encoding), complete=complete, file=shown)
+        dialect = sniff.sniff_dialect(_head_text(source), complete=complete, file=shown)
         names = check_names(dialect.names, file=shown, line=dialect.header_line)
-        table = sql_ident(f"ds_csv_{uuid.uuid4().hex[:12]}")
         try:
-            _load(con, table, source, dialect, len(names))
+            rows, result = _infer(con, source, dialect, names)
         except duckdb.Error as exc:
-            problem = _diagnose(con, source, dialect, len(names), encoding, exc, shown)
-            if not (problem.invalid_utf8 and not encoding.certain):
-                raise problem.error() from None
-            source, encoding = _transcode(con, path, sniff.WINDOWS_1252, shown)
-            temps.append(source)
-            try:
-                _load(con, table, source, dialect, len(names))
-            except duckdb.Error as again:
-                problem = _diagnose(con, source, dialect, len(names), encoding, again, shown)
-                raise problem.error() from None
-        _check_rows(con, table, dialect, len(names), shown)
-        columns = [(f"c{i}", name) for i, name in enumerate(names, start=1)]
-        locate = _Locator(con, table, source, dialect, len(names))
-        result = infer(
-            con, table, columns, locate=locate, decimal_hint=dialect.decimal_hint, line_label="line"
-        )
-    finally:
+            raise _diagnose(con, source, dialect, len(names), exc, shown) from None
+        if result.rows == 0:
+            raise IngestError(
+                f"The file has no data rows below its header (line {dialect.header_line}).",
+                file=shown,
+                line=dialect.header_line,
+            )
+    except BaseException:
         for tmp in temps:
             tmp.unlink(missing_ok=True)
+        raise
+    if rows.stored:  # the rows are in DuckDB now; the SELECT no longer reads the file
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+        temps = []
     single = dialect.delimiter == sniff.SINGLE_COLUMN_DELIMITER
     details = {
         "encoding": encoding.label,
@@ -94,10 +92,41 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions)
         "header_line": dialect.header_line,
         "decimal_separator": result.decimal_separator,
     }
-    return Staged(select_sql=result.select_sql, format="csv", notes=result.notes, details=details)
+    return Staged(
+        select_sql=result.select_sql,
+        format="csv",
+        notes=result.notes,
+        details=details,
+        cleanup=temps,
+    )
 
 
-def _head_text(source: Path, encoding: sniff.Encoding) -> str:
+def _infer(
+    con: duckdb.DuckDBPyConnection, source: Path, dialect: sniff.Dialect, names: list[str]
+) -> tuple[Source, Inference]:
+    """Type the columns; the rows stay in the file unless a pass needs row ids."""
+    rows = Source(con, f"read_csv({_csv_options(source, dialect, len(names))})", table=False)
+    if len(names) == 1:
+        # In a one-column file a blank line is an empty value; blank lines at the end are not.
+        table = rows.table()
+        con.execute(
+            f"DELETE FROM {table} WHERE rowid > "
+            f"(SELECT coalesce(max(rowid), -1) FROM {table} WHERE c1 IS NOT NULL)"
+        )
+    columns = [(f"c{i}", name) for i, name in enumerate(names, start=1)]
+    result = infer(
+        rows,
+        columns,
+        locate=_Locator(rows, source, dialect, len(names)),
+        decimal_hint=dialect.decimal_hint,
+        line_label="line",
+        sample=dialect.sample,
+        sample_is_all=dialect.sample_is_all,
+    )
+    return rows, result
+
+
+def _head_text(source: Path) -> str:
     """The decoded head of the file DuckDB reads (UTF-8 after any transcoding)."""
     with source.open("rb") as fh:
         head = fh.read(sniff.HEAD_BYTES)
@@ -114,33 +143,6 @@ def _csv_options(source: Path, dialect: sniff.Dialect, width: int) -> str:
         "auto_detect=false, all_varchar=true, allow_quoted_nulls=false, strict_mode=true, "
         f"null_padding=false, max_line_size={MAX_LINE_BYTES}"
     )
-
-
-def _load(
-    con: duckdb.DuckDBPyConnection, table: str, source: Path, dialect: sniff.Dialect, width: int
-) -> None:
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS "
-        f"SELECT * FROM read_csv({_csv_options(source, dialect, width)})"
-    )
-
-
-def _check_rows(
-    con: duckdb.DuckDBPyConnection, table: str, dialect: sniff.Dialect, width: int, shown: str
-) -> None:
-    if width == 1:
-        # In a one-column file a blank line is an empty value; blank lines at the end are not.
-        con.execute(
-            f"DELETE FROM {table} WHERE rowid > "
-            f"(SELECT coalesce(max(rowid), -1) FROM {table} WHERE c1 IS NOT NULL)"
-        )
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    if not row or not row[0]:
-        raise IngestError(
-            f"The file has no data rows below its header (line {dialect.header_line}).",
-            file=shown,
-            line=dialect.header_line,
-        )
 
 
 # --- encodings --------------------------------------------------------------------------------
@@ -193,40 +195,53 @@ def _transcode(
     return target, encoding
 
 
+def _check_utf8(path: Path, encoding: sniff.Encoding, shown: str) -> sniff.Encoding:
+    """Validate a file sniffed as UTF-8 (DuckDB checks only the columns a query reads).
+
+    A file that is plain ASCII at the top and has other bytes further down is taken as
+    Windows-1252 (a typical Windows export); one that showed UTF-8 at the top is refused.
+    """
+    if encoding.transcode:
+        return encoding
+    invalid = _first_invalid_utf8(path, encoding.bom)
+    if invalid is None:
+        return encoding
+    if not encoding.certain:
+        return sniff.WINDOWS_1252
+    raise IngestError(
+        "The file is not valid UTF-8: it holds bytes of another encoding.",
+        file=shown,
+        line=invalid,
+    )
+
+
 def _mixed_encoding(path: Path, shown: str) -> IngestError:
     return IngestError(
         "The file mixes UTF-8 with another encoding; save it in one encoding (UTF-8).",
         file=shown,
-        line=_first_invalid_utf8_line(path),
+        line=_first_invalid_utf8(path),
     )
 
 
-def _first_invalid_utf8_line(path: Path) -> int | None:
+def _first_invalid_utf8(path: Path, skip: int = 0) -> int | None:
+    """1-based line of the first byte that is not valid UTF-8, or None; chunked."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines = 1
     with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
+        fh.seek(skip)
+        while True:
+            chunk = fh.read(CHUNK)
             try:
-                decoder.decode(chunk)
+                decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:
-                return lines + chunk[: max(exc.start, 0)].count(b"\n")
+                pending = len(exc.object) - len(chunk)  # bytes held over from the last chunk
+                return lines + chunk[: max(exc.start - pending, 0)].count(b"\n")
+            if not chunk:
+                return None
             lines += chunk.count(b"\n")
-    return None
 
 
 # --- parse errors -----------------------------------------------------------------------------
-
-
-@dataclass
-class _Problem:
-    message: str
-    file: str
-    line: int | None = None
-    column: str | None = None
-    invalid_utf8: bool = False
-
-    def error(self) -> IngestError:
-        return IngestError(self.message, file=self.file, line=self.line, column=self.column)
 
 
 def _diagnose(
@@ -234,10 +249,9 @@ def _diagnose(
     source: Path,
     dialect: sniff.Dialect,
     width: int,
-    encoding: sniff.Encoding,
     exc: duckdb.Error,
     shown: str,
-) -> _Problem:
+) -> IngestError:
     """Find the first bad record by reading again with DuckDB's rejects table."""
     log.info("CSV parse failed for %s: %s", shown, exc)
     suffix = uuid.uuid4().hex[:12]
@@ -250,7 +264,7 @@ def _diagnose(
             f"rejects_scan={sql_string(scans)})"
         ).fetchall()
         row = con.execute(
-            f"SELECT error_type, line_byte_position, column_name, error_message "
+            f"SELECT error_type, line_byte_position, error_message "
             f"FROM {sql_ident(errors)} ORDER BY line_byte_position LIMIT 1"
         ).fetchone()
     except duckdb.Error:
@@ -260,10 +274,9 @@ def _diagnose(
         con.execute(f"DROP TABLE IF EXISTS {sql_ident(scans)}")
     if row is None:
         found = _DUCKDB_LINE.search(str(exc))
-        return _Problem(
-            "The file could not be parsed as CSV.", shown, int(found.group(1)) if found else None
-        )
-    kind, offset, column, detail = str(row[0]), int(row[1]), row[2], str(row[3])
+        line = int(found.group(1)) if found else None
+        return IngestError("The file could not be parsed as CSV.", file=shown, line=line)
+    kind, offset, detail = str(row[0]), int(row[1]), str(row[2])
     line = _line_of_offset(source, offset)
     if kind in {"TOO MANY COLUMNS", "MISSING COLUMNS"}:
         found = _FOUND.search(detail)
@@ -273,25 +286,16 @@ def _diagnose(
             if count is not None
             else "a different number of fields"
         )
-        return _Problem(f"Row has {fields}, the header has {width}.", shown, line)
-    if kind == "UNQUOTED VALUE":
-        return _Problem(
-            "A quoted field is not closed, or text follows its closing quote.", shown, line
-        )
-    if kind in {"INVALID ENCODING", "INVALID UNICODE"}:
-        label = "UTF-8" if not encoding.transcode else encoding.label
-        return _Problem(
-            f"The file is not valid {label}: it holds bytes of another encoding.",
-            shown,
-            line,
-            None,
-            invalid_utf8=True,
-        )
-    if kind == "LINE SIZE OVER MAXIMUM":
-        return _Problem(f"A line is longer than {MAX_LINE_BYTES:,} bytes.", shown, line)
-    return _Problem(
-        "The row could not be parsed as CSV.", shown, line, str(column) if column else None
-    )
+        message = f"Row has {fields}, the header has {width}."
+    elif kind == "UNQUOTED VALUE":
+        message = "A quoted field is not closed, or text follows its closing quote."
+    elif kind in {"INVALID ENCODING", "INVALID UNICODE"}:
+        message = "The file is not valid UTF-8: it holds bytes of another encoding."
+    elif kind == "LINE SIZE OVER MAXIMUM":
+        message = f"A line is longer than {MAX_LINE_BYTES:,} bytes."
+    else:
+        message = "The row could not be parsed as CSV."
+    return IngestError(message, file=shown, line=line)
 
 
 def _line_of_offset(path: Path, offset: int) -> int:
@@ -311,17 +315,10 @@ def _line_of_offset(path: Path, offset: int) -> int:
 
 
 class _Locator:
-    """Maps rowids of the parsed table to source lines (only called for reported values)."""
+    """Maps rowids of the stored rows to source lines (only called for reported values)."""
 
-    def __init__(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        table: str,
-        source: Path,
-        dialect: sniff.Dialect,
-        width: int,
-    ) -> None:
-        self.con, self.table, self.source = con, table, source
+    def __init__(self, rows: Source, source: Path, dialect: sniff.Dialect, width: int) -> None:
+        self.rows, self.source = rows, source
         self.dialect, self.width = dialect, width
 
     def __call__(self, rowids: list[int]) -> list[int]:
@@ -348,10 +345,10 @@ class _Locator:
             f"coalesce(length({c}) - length(replace({c}, {nl}, '')), 0)" for c in cols
         )
         any_nl = " OR ".join(f"contains({c}, {nl})" for c in cols)
-        rows = self.con.execute(
-            f"SELECT rowid, {extra} FROM {self.table} WHERE rowid < {limit} AND ({any_nl})"
+        found = self.rows.con.execute(
+            f"SELECT rowid, {extra} FROM {self.rows.table()} WHERE rowid < {limit} AND ({any_nl})"
         ).fetchall()
-        return [(int(r[0]), int(r[1])) for r in rows]
+        return [(int(r[0]), int(r[1])) for r in found]
 
     def _blank_lines(self) -> list[int]:
         """Empty lines below the header (DuckDB skips them in files with several columns)."""
