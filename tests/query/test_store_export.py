@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import os
@@ -268,24 +269,23 @@ def test_csv_of_two_million_rows_streams_with_bounded_memory(tmp_path: Path) -> 
     assert memory.growth < total * 0.5, (memory.growth, total)
 
 
-def test_batches_are_stopped_when_one_takes_too_long(tmp_path: Path) -> None:
+def test_slow_first_batch_is_an_error_before_the_download_starts(tmp_path: Path) -> None:
     class Endless(Table):
         @property
         def source(self) -> str:
             return "(SELECT range AS n FROM range(100000000000) WHERE md5(range::VARCHAR) = 'x')"
 
     endless = Endless(tmp_path / "none", "e", 1, write_table(tmp_path, "SELECT 1 AS n").columns)
-    result = export(
-        duck.cursor, endless, ExportQuery(), Format.NDJSON, time_limit=0.2, tmp_dir=tmp_path
-    )
     started = time.perf_counter()
     with pytest.raises(InputError) as info:
-        b"".join(result.chunks)
+        export(duck.cursor, endless, ExportQuery(), Format.NDJSON, time_limit=0.2, tmp_dir=tmp_path)
     assert time.perf_counter() - started < 5
     assert info.value.code == "query_timeout"
 
 
-def test_connection_is_closed_when_the_stream_ends(table: Table, tmp_path: Path) -> None:
+def test_connection_is_closed_when_the_stream_ends_or_is_dropped(
+    table: Table, tmp_path: Path
+) -> None:
     opened: list[duckdb.DuckDBPyConnection] = []
 
     def connect() -> duckdb.DuckDBPyConnection:
@@ -293,8 +293,13 @@ def test_connection_is_closed_when_the_stream_ends(table: Table, tmp_path: Path)
         return opened[-1]
 
     result = export(connect, table, ExportQuery(), Format.CSV, time_limit=1, tmp_dir=tmp_path)
-    assert opened == []  # nothing runs until the client reads
-    b"".join(result.chunks)
     assert len(opened) == 1
+    assert b"".join(result.chunks).endswith(b"-0.50,\n")
     with pytest.raises(duckdb.ConnectionException):
         opened[0].execute("SELECT 1")
+
+    dropped = export(connect, table, ExportQuery(), Format.JSON, time_limit=1, tmp_dir=tmp_path)
+    del dropped  # a client that went away before reading
+    gc.collect()
+    with pytest.raises(duckdb.ConnectionException):
+        opened[1].execute("SELECT 1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from datenschatz.store.query import (
     Where,
     count_rows,
     fetch_page,
+    paging,
 )
 from datenschatz.store.query import count as count_module
 from tests.query.builders import write_table
@@ -274,3 +275,72 @@ def test_exact_counts_are_remembered_per_version_and_selection(
     first = count_rows(con, ties, where, time_limit=10)
     missing = Table(Path("/gone.parquet"), ties.sha256, ties.row_count, ties.columns)
     assert count_rows(con, missing, where, time_limit=10) == first
+
+
+def _bytes_read() -> int:
+    """Bytes this process has read from files so far (Linux)."""
+    with open("/proc/self/io") as fh:
+        for line in fh:
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/self/io")
+
+
+def _read_by(action: Callable[[], object]) -> int:
+    before = _bytes_read()
+    action()
+    return _bytes_read() - before
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="needs Linux /proc/self/io")
+def test_deep_page_reads_only_the_row_groups_after_the_cursor(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    table = write_table(
+        tmp_path,
+        "SELECT range AS id, hash(range) AS h, range % 7 AS k FROM range(1000000)",
+        "million.parquet",
+    )
+    size = table.path.stat().st_size  # 9 row groups
+    query = RowsQuery(where=Where(filters=(Filter("k", Op.EQ, 3),)), limit=100)
+    position = paging._Position((), 899_999, Count(142_857))
+    deep = RowsQuery(
+        query.where, limit=100, cursor=paging.encode_cursor(query.fingerprint(table), position)
+    )
+    pages: list[list[str]] = []
+    deep_bytes = _read_by(
+        lambda: pages.append(fetch_page(con, table, deep, time_limit=10, count_limit=10).rows)
+    )
+    scan = f"SELECT sum(h) FROM read_parquet({duck.sql_string(str(table.path))}) WHERE k = 3"
+    full_bytes = _read_by(lambda: con.execute(scan).fetchall())
+    assert deep_bytes < size / 4, (deep_bytes, size)  # about one row group and the footer
+    assert full_bytes > size / 2, (full_bytes, size)
+    ids = [json.loads(r)["id"] for r in pages[0]]
+    assert ids == [i for i in range(900_000, 901_000) if i % 7 == 3][:100]
+
+
+def test_keyset_paging_over_temporal_boolean_and_decimal_keys(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    table = write_table(
+        tmp_path,
+        """
+        SELECT range AS id,
+               TIMESTAMPTZ '2024-03-31 00:30:00+00' + INTERVAL ((range % 37) * 13) MINUTE AS tz,
+               DATE '2024-01-01' + CAST(range % 5 AS INTEGER) AS d,
+               range % 3 = 0 AS b,
+               CAST((range % 11) / 3 AS DECIMAL(9, 3)) AS dec,
+               CAST('2024-01-01 00:00:00.000000001' AS TIMESTAMP_NS)
+                   + INTERVAL (range % 4) MICROSECOND AS ns
+        FROM range(700)
+        """,
+    )
+    sort = (
+        SortKey("b"),
+        SortKey("tz", descending=True),
+        SortKey("dec"),
+        SortKey("d", descending=True),
+        SortKey("ns"),
+    )
+    got = [r["id"] for r in walk(con, table, RowsQuery(sort=sort, limit=33))]
+    assert got == expected_ids(con, table, "", "b, tz DESC, dec, d DESC, ns")

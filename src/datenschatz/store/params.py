@@ -374,7 +374,7 @@ def parse_aggregate(pairs: Pairs, table: Table, *, max_groups: int) -> Aggregate
             raise _bad("metrics", f"At most {MAX_METRICS} metrics.")
         metrics = tuple(_metric(table, item) for item in items)
     outputs = [g.name for g in group_by] + [m.name for m in metrics]
-    if len(set(outputs)) != len(outputs):
+    if len({name.lower() for name in outputs}) != len(outputs):  # DuckDB names ignore case
         raise _bad("metrics", "Two results of group_by and metrics have the same name.")
     sort: list[OutputSort] = []
     for key, value in pairs:

@@ -20,7 +20,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,7 +139,7 @@ def _select(table: Table, query: ExportQuery, expressions: str) -> tuple[str, li
 
 def _batches(
     connect: Connect, sql: str, params: Sequence[Any], batch_timeout: float
-) -> Iterator[pa.RecordBatch]:
+) -> Generator[pa.RecordBatch, None, None]:
     """Record batches of ``sql``; producing any one batch may take ``batch_timeout``.
 
     The clock runs only while DuckDB works, not while the client reads.
@@ -166,6 +166,29 @@ def _batches(
     finally:
         clock.cancel()
         con.close()
+
+
+def _started(
+    connect: Connect, sql: str, params: Sequence[Any], batch_timeout: float
+) -> Iterator[pa.RecordBatch]:
+    """:func:`_batches` with the first batch already produced.
+
+    A sort over all rows, or a selective filter, does most of its work before the first
+    batch: failing then (e.g. past the time limit) is still a clean error response, not a
+    truncated download.
+    """
+    batches = _batches(connect, sql, params, batch_timeout)
+    first = next(batches, None)
+
+    def rest() -> Iterator[pa.RecordBatch]:
+        try:
+            if first is not None:
+                yield first
+            yield from batches
+        finally:
+            batches.close()
+
+    return rest()
 
 
 def _text_bytes(array: pa.Array) -> bytes:
@@ -257,23 +280,25 @@ def export(
     """Prepare the download of ``query`` as ``fmt``.
 
     Everything that can be refused is refused here, before a byte is sent: GeoJSON without
-    geometry, XLSX over Excel's row limit. Streaming formats start work only when iterated;
-    Parquet of a selection and XLSX are written to a temporary file first.
+    geometry, XLSX over Excel's row limit, a query whose first batch takes too long.
+    Streaming formats produce their first batch here and the rest while iterated; Parquet of
+    a selection and XLSX are written to a temporary file first.
     ``time_limit`` bounds each batch (and the count and file writing of XLSX).
     """
     columns = query.columns(table)
     if fmt is Format.CSV:
         expressions = select_list([(c.name, csv_value(c, query.dialect)) for c in columns])
         sql, params = _select(table, query, expressions)
-        batches = _batches(connect, sql, params, time_limit)
+        batches = _started(connect, sql, params, time_limit)
         return Export(fmt.media_type, _csv(batches, columns, query.dialect))
     if fmt is Format.NDJSON:
         sql, params = _select(table, query, f"{json_object(columns)} || chr(10)")
-        batches = _batches(connect, sql, params, time_limit)
+        batches = _started(connect, sql, params, time_limit)
         return Export(fmt.media_type, _json_lines(batches, b"", b"", b""))
     if fmt is Format.JSON:
         sql, params = _select(table, query, f"',' || chr(10) || {json_object(columns)}")
-        lines = _json_lines(_batches(connect, sql, params, time_limit), b"[\n", b",\n", b"\n]\n")
+        batches = _started(connect, sql, params, time_limit)
+        lines = _json_lines(batches, b"[\n", b",\n", b"\n]\n")
         return Export(fmt.media_type, lines)
     if fmt is Format.GEOJSON:
         return _geojson(connect, table, query, columns, time_limit)
@@ -303,7 +328,7 @@ def _geojson(
     )
     sql, params = _select(table, query, feature)
     head = b'{"type":"FeatureCollection","features":[\n'
-    lines = _json_lines(_batches(connect, sql, params, time_limit), head, b",\n", b"\n]}\n")
+    lines = _json_lines(_started(connect, sql, params, time_limit), head, b",\n", b"\n]}\n")
     return Export(Format.GEOJSON.media_type, lines)
 
 

@@ -91,6 +91,5 @@ def fetch_all(
 
 def too_slow(seconds: float, what: str = "The query") -> QueryTimeout:
     return QueryTimeout(
-        f"{what} took longer than the limit of {seconds:g} s. "
-        "Narrow it down with filters, or download the data."
+        f"{what} took longer than the limit of {seconds:g} s; narrow it down with filters."
     )
