@@ -340,3 +340,31 @@ def test_municipality_keys_keep_leading_zeros(con: duckdb.DuckDBPyConnection) ->
     ).fetchone()
     assert found == ("Flensburg, Stadt",)
     assert "leading zeros" in (staged.notes["ags"].message or "")
+
+
+def test_column_empty_at_the_top_is_typed_from_later_rows(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    body = [f"{i};\n" for i in range(3_000)] + [f"{i};{i}\n" for i in range(3_000, 3_010)]
+    staged = load(con, write(tmp_path, "id;spaet\n" + "".join(body)))
+    assert types(con, staged)["spaet"] == "BIGINT"
+    got = con.execute(f"SELECT sum(spaet) FROM ({staged.select_sql})").fetchone()
+    assert got == (sum(range(3_000, 3_010)),)
+
+
+def test_clean_file_is_read_again_by_the_select(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    staged = load(con, write(tmp_path, "a;b\n1;2\n"))
+    assert "read_csv(" in staged.select_sql  # no copy of the rows was kept in DuckDB
+
+
+def test_rows_are_stored_once_values_must_be_located(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "a;b\nä;1\nö;N/A\n".encode("cp1252"))
+    staged = load(con, path)
+    assert "read_csv(" not in staged.select_sql
+    assert staged.cleanup == []  # the transcoded copy was removed right away
+    assert list((tmp_path / "duck").glob("datenschatz-*")) == []
+    assert rows(con, staged) == [("ä", 1), ("ö", None)]
