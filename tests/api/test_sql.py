@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from datenschatz.access.policy import ANONYMOUS, ensure_version
-from datenschatz.api import rest_sql
 from datenschatz.api.app import create_app
 from datenschatz.catalog.datasets import get_dataset, get_version
 from datenschatz.config import Settings
@@ -66,8 +65,6 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     add_version(hub, "zaehler", "SELECT 1 AS stand")
     publish(hub, "zaehler", actor="test")
     app = create_app(hub)
-    if not any(getattr(r, "path", None) == URL for r in app.routes):
-        app.include_router(rest_sql.router)
     with hub.session() as session:
         unpublished = hub.store.path(
             get_version(session, get_dataset(session, "luft-bochum"), newer.number).path

@@ -9,7 +9,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from datenschatz.api import rest_rows
 from datenschatz.api.app import create_app
 from datenschatz.hub import Hub
 from datenschatz.ingest.quality import describe, table_schema_type
@@ -46,11 +45,8 @@ def publish_sql(hub: Hub, slug: str, select_sql: str) -> None:
 
 
 def client_for(hub: Hub) -> TestClient:
-    """The app with the data routes (included here until the app wires them)."""
+    """The app on ``hub``, with errors answered (not raised) like in production."""
     app: FastAPI = create_app(hub)
-    paths = {getattr(r, "path", "") for r in app.routes}
-    if "/api/v1/datasets/{slug}/rows" not in paths:
-        app.include_router(rest_rows.router)
     return TestClient(app, raise_server_exceptions=False)
 
 
