@@ -73,7 +73,9 @@ def _forge_uncompressed_size(path: Path, size: int) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_member_whose_real_size_exceeds_declared_size_is_refused(tmp_path: Path, dest: Path) -> None:
+def test_member_whose_real_size_exceeds_declared_size_is_refused(
+    tmp_path: Path, dest: Path
+) -> None:
     path = make_zip(tmp_path / "forged.zip", {"parts.dbf": bytes(3 * RATIO_FLOOR)})
     _forge_uncompressed_size(path, 1000)
     with zipfile.ZipFile(path) as zf:
