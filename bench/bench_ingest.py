@@ -289,7 +289,10 @@ class Datenschatz(Peer):
         code = "import importlib.metadata as m; print(m.version('datenschatz'))"
         ver = _output([str(VENV_BIN / "python"), "-c", code])
         commit = _output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-        return f"{ver} (git {commit})" if re.fullmatch(r"[0-9a-f]{7,}", commit) else ver
+        if not re.fullmatch(r"[0-9a-f]{7,}", commit):
+            return ver
+        dirty = _output(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"])
+        return f"{ver} (git {commit}{' + uncommitted changes in src/' if dirty else ''})"
 
     def _env(self, run_dir: Path) -> dict[str, str]:
         return _clean_env(DATENSCHATZ_DATA_DIR=str(run_dir / "data"))
@@ -586,7 +589,10 @@ def checks(results: list[ToolResult]) -> list[dict[str, Any]]:
         if ds_best and su.best:
             speed = su.best / ds_best
             ok = speed >= MIN_SPEEDUP_VS_SQLITE_UTILS
-            text = f"datenschatz is {speed:.1f}x faster than sqlite-utils (target >= 20x)"
+            text = (
+                f"datenschatz is {speed:.1f}x faster than sqlite-utils (target >= 20x; "
+                f"medians: {_ratio(su.median, ds.median if ds else None)})"
+            )
             add("speedup_vs_sqlite_utils", "sqlite-utils", ok, speed, text)
         else:
             add("speedup_vs_sqlite_utils", "sqlite-utils", None, None, "not measured")
@@ -595,11 +601,18 @@ def checks(results: list[ToolResult]) -> list[dict[str, Any]]:
         if ds_best and duck.best:
             slow = ds_best / duck.best
             ok = slow <= MAX_SLOWDOWN_VS_DUCKDB
-            text = f"datenschatz takes {slow:.2f}x the bare DuckDB copy (target <= 2.5x)"
+            text = (
+                f"datenschatz takes {slow:.2f}x the bare DuckDB copy (target <= 2.5x; "
+                f"medians: {_ratio(ds.median if ds else None, duck.median)})"
+            )
             add("slowdown_vs_duckdb", "duckdb", ok, slow, text)
         else:
             add("slowdown_vs_duckdb", "duckdb", None, None, "not measured")
     return out
+
+
+def _ratio(top: float | None, bottom: float | None) -> str:
+    return f"{top / bottom:.2f}x" if top and bottom else "-"
 
 
 def _fmt(value: float | None, spec: str) -> str:
