@@ -544,7 +544,7 @@ def run_all(args: argparse.Namespace, csv_path: Path, expected_rows: int) -> lis
                 if measured.returncode != 0:
                     raise RuntimeError(
                         f"exit code {measured.returncode}:\n"
-                        f"{_tail(measured.stderr or measured.stdout)}"
+                        f"{_tail(measured.stdout, 8)}\n{_tail(measured.stderr)}".strip()
                     )
                 run = peer.check(run_dir, measured, want_types=rep == 1)
                 if run.rows != expected_rows:
@@ -561,8 +561,7 @@ def run_all(args: argparse.Namespace, csv_path: Path, expected_rows: int) -> lis
             except Exception as exc:
                 result.failed = str(exc)
                 print(f"  {peer.name} run {rep} FAILED: {exc}", flush=True)
-                if args.keep:
-                    print(f"  (kept {run_dir})")
+                print(f"  (its run directory is kept for inspection: {run_dir})")
             finally:
                 if not args.keep and not result.failed:
                     shutil.rmtree(run_dir, ignore_errors=True)
