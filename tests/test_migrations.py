@@ -5,7 +5,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from datenschatz.db.migrate import alembic_config, current_revision, upgrade
+from datenschatz.db.migrate import (
+    SCHEMA_HEAD,
+    alembic_config,
+    current_revision,
+    ensure_schema,
+    head_revision,
+    upgrade,
+)
 from datenschatz.db.models import Base
 from datenschatz.db.session import make_engine
 
@@ -35,4 +42,20 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_schema_head_constant_matches_alembic() -> None:
+    assert head_revision() == SCHEMA_HEAD
+
+
+def test_ensure_schema_migrates_an_empty_database_once(database_url: str) -> None:
+    engine = make_engine(database_url)
+    if current_revision(engine):
+        command.downgrade(alembic_config(engine), "base")
+    assert current_revision(engine) is None
+    ensure_schema(engine)
+    assert current_revision(engine) == SCHEMA_HEAD
+    ensure_schema(engine)  # a second call is a no-op
+    assert {"organization", "dataset", "version"} <= set(inspect(engine).get_table_names())
     engine.dispose()

@@ -47,14 +47,14 @@ def fail(exc: DatenschatzError, as_json: bool = False) -> NoReturn:
 
 def load_hub(*, migrate: bool = True) -> Hub:
     """Build the hub from the environment; bring the schema up to date if asked."""
-    from datenschatz.db.migrate import upgrade
+    from datenschatz.db.migrate import ensure_schema
 
     hub = Hub.from_env()
     logging.basicConfig(level=hub.settings.log_level, format="%(levelname)s %(name)s %(message)s")
     hub.data_dir.mkdir(parents=True, exist_ok=True)
     hub.store.ensure()
     if migrate:
-        upgrade(hub.engine)
+        ensure_schema(hub.engine)
     return hub
 
 

@@ -44,13 +44,18 @@ class Hub:
         with session_scope(self.engine) as session:
             yield session
 
-    def duckdb(self, *, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    def duckdb(
+        self, *, memory_limit: str | None = None, spatial: bool = True
+    ) -> duckdb.DuckDBPyConnection:
         """A DuckDB cursor for ingest, spatial loaded, spilling into the data dir.
 
-        Use TEMP tables and views only: the database behind the cursor is shared.
+        Use TEMP tables and views only: the database behind the cursor is shared. Without
+        ``spatial`` the (half-second) load of the spatial extension is skipped, for callers
+        that handle no geometry.
         """
         return duck.cursor(
             threads=self.settings.duckdb_threads,
             memory_limit=memory_limit or self.settings.ingest_memory_limit,
             temp_dir=self.settings.tmp_dir / "duckdb",
+            spatial=spatial,
         )

@@ -90,7 +90,7 @@ def ingest_file(
     progress("hashing")
     source = Source(shown, size, sha256_file(path))
     fmt = readers.detect_format(path, shown)
-    con = hub.duckdb()
+    con = hub.duckdb(spatial=fmt in readers.SPATIAL_FORMATS)
     staged = None
     try:
         progress("parsing")

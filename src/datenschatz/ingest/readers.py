@@ -31,6 +31,10 @@ _BY_SUFFIX = {
 }
 
 
+# Formats whose readers (or whose content) need DuckDB's spatial extension.
+SPATIAL_FORMATS = frozenset({"geojson", "shapefile", "gpkg", "parquet", "zip"})
+
+
 def detect_format(path: Path, name: str | None = None) -> str:
     """The format of a file, from its name and its first bytes."""
     shown = name or path.name

@@ -58,12 +58,16 @@ def connect(
     return con
 
 
-_SHARED: dict[tuple[int, str | None, str | None], duckdb.DuckDBPyConnection] = {}
+_SHARED: dict[tuple[int, str | None, str | None, bool], duckdb.DuckDBPyConnection] = {}
 _SHARED_LOCK = threading.Lock()
 
 
 def cursor(
-    *, threads: int = 2, memory_limit: str | None = None, temp_dir: Path | None = None
+    *,
+    threads: int = 2,
+    memory_limit: str | None = None,
+    temp_dir: Path | None = None,
+    spatial: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """A new connection to a process-wide in-memory database with spatial already loaded.
 
@@ -71,12 +75,12 @@ def cursor(
     Temporary tables and views are private to each cursor, so concurrent ingests or queries
     that use only TEMP objects do not see each other. Close the cursor when done.
     """
-    key = (threads, memory_limit, str(temp_dir) if temp_dir else None)
+    key = (threads, memory_limit, str(temp_dir) if temp_dir else None, spatial)
     with _SHARED_LOCK:
         root = _SHARED.get(key)
         if root is None:
             root = _SHARED[key] = connect(
-                threads=threads, memory_limit=memory_limit, temp_dir=temp_dir
+                threads=threads, memory_limit=memory_limit, temp_dir=temp_dir, spatial=spatial
             )
     return root.cursor()
 
