@@ -359,12 +359,21 @@ def test_clean_file_is_read_again_by_the_select(
     assert "read_csv(" in staged.select_sql  # no copy of the rows was kept in DuckDB
 
 
-def test_rows_are_stored_once_values_must_be_located(
+def test_null_markers_are_counted_without_storing_the_rows(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    path = write(tmp_path, "a;b\nä;1\nö;N/A\n".encode("cp1252"))
+    staged = load(con, write(tmp_path, "a;b\nx;1\ny;N/A\n"))
+    assert "read_csv(" in staged.select_sql
+    assert staged.notes["b"].null_markers == {"N/A": 1}
+
+
+def test_rows_are_stored_once_rejected_values_must_be_located(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "a;b\nä;1\nö;2\nü;drei\n".encode("cp1252"))
     staged = load(con, path)
     assert "read_csv(" not in staged.select_sql
     assert staged.cleanup == []  # the transcoded copy was removed right away
     assert list((tmp_path / "duck").glob("datenschatz-*")) == []
-    assert rows(con, staged) == [("ä", 1), ("ö", None)]
+    assert rows(con, staged) == [("ä", "1"), ("ö", "2"), ("ü", "drei")]
+    assert staged.notes["b"].rejected == [Rejected(4, "drei")]

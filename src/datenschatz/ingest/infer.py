@@ -15,12 +15,12 @@ How a column is decided:
    check accepts (a pattern match, plus a cast where the calendar matters). A cheap cast then
    produces the typed column; it agrees with the check on every value the check accepts, so
    "every value fits" is exact.
-3. Values that do not fit are looked at (one more scan of that column): blanks and null
-   markers ("N/A", "k.A.", "-", ...; see :data:`NULL_MARKERS`) become NULL and are counted per
-   marker; values with surrounding blanks are trimmed; if other values remain, a wider type is
-   tried once (integer to decimal number, date to timestamp), and if they still do not fit the
-   whole column stays text and they are reported with their line numbers. Nothing is ever
-   turned into NULL silently.
+3. Values that do not fit are looked at (one more pass, over the columns concerned only):
+   blanks and null markers ("N/A", "k.A.", "-", ...; see :data:`NULL_MARKERS`) become NULL
+   and are counted per marker; values with surrounding blanks are trimmed; if other values
+   remain, a wider type is tried once (integer to decimal number, date to timestamp), and if
+   they still do not fit the whole column stays text and they are reported with their line
+   numbers. Nothing is ever turned into NULL silently.
 
 Numbers are read with a decimal point ("1234.56", "1,234.56", "1e-3") or a decimal comma
 ("1234,56", "1.234,56"); a column must keep to one convention. Values such as "1.234" or
@@ -382,7 +382,8 @@ def infer(
     cols = [_Column(src, name) for src, name in columns]
     _plan(source, cols, fixed.keys(), sample, sample_is_all)
     rows = _count(source, [c for c in cols if c.candidates], cols[0].source)
-    widen = [c for c in cols if c.wider and _has_other_values(source, c, c.candidates[-1])]
+    _classify(source, [(c, c.candidates[-1]) for c in cols if c.wider])
+    widen = [c for c in cols if c.wider and _misfits(c, c.candidates[-1])[0]["other"]]
     for col in widen:
         col.candidates += col.wider
     if widen:
@@ -391,6 +392,7 @@ def infer(
     separator = _file_convention(cols, decimal_hint)
     for col in undecided:
         _choose(col, "de" if separator == "," else "en", ambiguous=True)
+    _classify(source, [(c, c.chosen) for c in cols if c.chosen is not None])
     for col in cols:
         if col.chosen is not None:
             _settle(source, col, locate, line_label)
@@ -590,18 +592,9 @@ def _file_convention(cols: list[_Column], hint: str) -> str:
 # --- what did not fit ---------------------------------------------------------------------------
 
 
-def _misfits(source: Source, col: _Column, conv: Conversion) -> tuple[Counter[str], Counter[str]]:
-    if conv.key not in col.misfits:
-        col.misfits[conv.key] = _classify_misfits(source, col.source, conv)
-    return col.misfits[conv.key]
-
-
-def _has_other_values(source: Source, col: _Column, conv: Conversion) -> bool:
-    """True when values other than blanks, null markers and padding do not fit ``conv``."""
-    if col.fits[conv.key] == col.nonnull:
-        return False
-    classes, _ = _misfits(source, col, conv)
-    return classes["other"] > 0
+def _misfits(col: _Column, conv: Conversion) -> tuple[Counter[str], Counter[str]]:
+    """Classes of the values ``conv`` refuses, and the null markers among them, by value."""
+    return col.misfits.get(conv.key, (Counter(), Counter()))
 
 
 def _settle(
@@ -614,7 +607,7 @@ def _settle(
     if fits == col.nonnull:
         _finish(col, conv, fits)
         return
-    classes, markers = _misfits(source, col, conv)
+    classes, markers = _misfits(col, conv)
     good = fits + classes["padded"]
     if classes["other"] or classes["lead0"]:
         _keep_text(source, col, good, classes, locate, line_label)
@@ -642,33 +635,45 @@ def _misfit_filter(col_sql: str, conv: Conversion) -> str:
     return f"{col_sql} IS NOT NULL AND NOT coalesce({conv.check(col_sql)}, false)"
 
 
-def _classify_misfits(
-    source: Source, column: str, conv: Conversion
-) -> tuple[Counter[str], Counter[str]]:
-    src = sql_ident(column)
-    lead0 = _match(LEADING_ZERO, "v") if conv.what == "number" else "false"
-    rows = source.con.execute(
-        f"""
-        SELECT kind, CASE WHEN kind = 'marker' THEN v END AS marker, count(*)
-        FROM (
-            SELECT v, CASE
-                WHEN v = '' THEN 'blank'
-                WHEN lower(v) IN ({_markers_sql()}) THEN 'marker'
-                WHEN coalesce({conv.check("v")}, false) THEN 'padded'
+def _classify(source: Source, pairs: list[tuple[_Column, Conversion]]) -> None:
+    """One pass over the columns where values do not fit: what are those values?
+
+    Each refused value is a blank, a null marker (counted by its trimmed text), a value that
+    fits once trimmed ("padded"), an integer with leading zeros ("lead0"), or "other". Needs
+    no row ids, so the rows stay where they are.
+    """
+    todo = [
+        (col, conv)
+        for col, conv in pairs
+        if col.fits[conv.key] < col.nonnull and conv.key not in col.misfits
+    ]
+    if not todo:
+        return
+    markers = _markers_sql()
+    parts = []
+    for col, conv in todo:
+        src = sql_ident(col.source)
+        v = f"trim({src})"
+        lead0 = _match(LEADING_ZERO, v) if conv.what == "number" else "false"
+        parts.append(
+            f"""histogram(CASE
+                WHEN {src} IS NULL OR coalesce({conv.check(src)}, false) THEN NULL
+                WHEN {v} = '' THEN 'blank'
+                WHEN lower({v}) IN ({markers}) THEN 'marker:' || {v}
+                WHEN coalesce({conv.check(v)}, false) THEN 'padded'
                 WHEN {lead0} THEN 'lead0'
-                ELSE 'other' END AS kind
-            FROM (SELECT trim({src}) AS v FROM {source.table()} WHERE {_misfit_filter(src, conv)})
+                ELSE 'other' END)"""
         )
-        GROUP BY ALL
-        """
-    ).fetchall()
-    classes: Counter[str] = Counter()
-    markers: Counter[str] = Counter()
-    for kind, marker, n in rows:
-        classes[str(kind)] += int(n)
-        if marker is not None:
-            markers[str(marker)] += int(n)
-    return classes, markers
+    row = source.con.execute(f"SELECT {', '.join(parts)} FROM {source.sql}").fetchone()
+    for (col, conv), found in zip(todo, row or [None] * len(todo), strict=True):
+        classes: Counter[str] = Counter()
+        by_marker: Counter[str] = Counter()
+        for label, n in dict(found or {}).items():
+            kind, _, marker = str(label).partition(":")
+            classes[kind] += int(n)
+            if kind == "marker":
+                by_marker[marker] += int(n)
+        col.misfits[conv.key] = (classes, by_marker)
 
 
 def _keep_text(

@@ -1,17 +1,17 @@
 """CSV, TSV and TXT files: sniff, parse once in DuckDB, infer types from every row.
 
 The head of the file decides encoding, delimiter, quoting and preamble (see
-:mod:`datenschatz.ingest.sniff`). Files that are not UTF-8 are first transcoded to a UTF-8 temp
-file in chunks (bounded memory). DuckDB then parses the whole file once, all columns as
-VARCHAR, into a temp table; :mod:`datenschatz.ingest.infer` types the columns in one aggregate
-pass and returns the converting SELECT.
+:mod:`datenschatz.ingest.sniff`). A file sniffed as UTF-8 is validated in full (chunked);
+files in other encodings are transcoded to a UTF-8 temp file in chunks (bounded memory).
+DuckDB reads the file with every column as VARCHAR, :mod:`datenschatz.ingest.infer` types the
+columns from all rows in one aggregate pass, and the returned SELECT converts them.
 
 Empty and null: an unquoted empty field is NULL; a quoted empty field ("") stays the empty
 string in a text column (and is NULL in a typed one).
 
 The rows are not copied into DuckDB unless needed: the type pass reads the file, and so does the
-returned SELECT (a transcoded temp file is then listed in ``Staged.cleanup``). Only when values
-must be located (null markers, rejected values) are the rows stored once as a temp table.
+returned SELECT (a transcoded temp file is then listed in ``Staged.cleanup``). Only when
+rejected values must be located by line are the rows stored once as a temp table.
 
 Line numbers are 1-based lines of the source file, preamble and header counted. Rows with a
 different number of fields than the header, unclosed quotes and invalid UTF-8 are refused with
@@ -175,9 +175,11 @@ def _transcode(
                 chunk = src.read(CHUNK)
                 try:
                     text = decoder.decode(chunk, final=not chunk)
-                except UnicodeDecodeError:
+                except UnicodeDecodeError as exc:
+                    pending = len(exc.object) - len(chunk)
+                    line = lines + chunk[: max(exc.start - pending, 0)].count(b"\n")
                     raise IngestError(
-                        f"The file is not valid {encoding.label}.", file=shown, line=lines
+                        f"The file is not valid {encoding.label}.", file=shown, line=line
                     ) from None
                 if single_byte:
                     cp1252_seen = cp1252_seen or sniff.has_cp1252_bytes(chunk)
