@@ -148,11 +148,12 @@ def _bool_conversion(pair: str) -> Conversion:
 
 
 def _de_ts_cast(v: str) -> str:
+    # The format follows from the colons: none, one (minutes) or two (seconds, which put
+    # more than three characters after the first colon).
     return (
-        f"CASE length({v}) - length(replace({v}, ':', '')) "
-        f"WHEN 0 THEN try_strptime({v}, '%d.%m.%Y') "
-        f"WHEN 1 THEN try_strptime({v}, '%d.%m.%Y %H:%M') "
-        f"ELSE try_strptime({v}, '%d.%m.%Y %H:%M:%S') END"
+        f"CASE WHEN NOT contains({v}, ':') THEN try_strptime({v}, '%d.%m.%Y') "
+        f"WHEN strlen({v}) - strpos({v}, ':') > 3 THEN try_strptime({v}, '%d.%m.%Y %H:%M:%S') "
+        f"ELSE try_strptime({v}, '%d.%m.%Y %H:%M') END"
     )
 
 
