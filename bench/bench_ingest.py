@@ -24,13 +24,10 @@ Run ``make bench-ingest`` or ``.venv/bin/python bench/bench_ingest.py --help``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import platform
 import re
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -43,9 +40,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
-SQLITE_UTILS_VERSION = "4.2.1"
+from common import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_SEED,
+    ROOT,
+    SQLITE_UTILS_VENV,
+    SQLITE_UTILS_VERSION,
+    VENV_BIN,
+    count_rows,
+    datenschatz_version,
+    describe_machine,
+    ensure_csv,
+    ensure_venv,
+    machine_facts,
+    sqlite_utils_type_flags,
+)
+from common import clean_env as _clean_env
+from common import fmt as _fmt
+from common import kill_group as _kill_group
+from common import output as _output
+from common import ratio as _ratio
+from common import tail as _tail
+
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PG_TABLE = "datenschatz_bench_ingest"
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"  # row groups: DuckDB default, as product
@@ -202,26 +218,6 @@ def measure(cmd: Sequence[str], *, env: dict[str, str], cwd: Path, timeout: floa
     )
 
 
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    """The environment for a child: no DATENSCHATZ_* settings leak in from the caller."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATENSCHATZ_")}
-    env.update(extra)
-    return env
-
-
-def _output(cmd: Sequence[str]) -> str:
-    try:
-        done = subprocess.run(list(cmd), capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"unavailable ({type(exc).__name__})"
-    return (done.stdout or done.stderr).strip()
-
-
 def _parquet_types(path: Path) -> dict[str, str]:
     import duckdb
 
@@ -286,13 +282,7 @@ class Datenschatz(Peer):
         return ""
 
     def version(self) -> str:
-        code = "import importlib.metadata as m; print(m.version('datenschatz'))"
-        ver = _output([str(VENV_BIN / "python"), "-c", code])
-        commit = _output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-        if not re.fullmatch(r"[0-9a-f]{7,}", commit):
-            return ver
-        dirty = _output(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"])
-        return f"{ver} (git {commit}{' + uncommitted changes in src/' if dirty else ''})"
+        return datenschatz_version()
 
     def _env(self, run_dir: Path) -> dict[str, str]:
         return _clean_env(DATENSCHATZ_DATA_DIR=str(run_dir / "data"))
@@ -358,22 +348,7 @@ class SqliteUtils(Peer):
         return self.venv / "bin" / "sqlite-utils"
 
     def unavailable(self) -> str:
-        if not self.exe.is_file():
-            print(f"creating {self.venv} with sqlite-utils=={SQLITE_UTILS_VERSION} ...")
-            try:
-                subprocess.run([sys.executable, "-m", "venv", str(self.venv)], check=True)
-                subprocess.run(
-                    [
-                        str(self.venv / "bin" / "pip"),
-                        "install",
-                        "-q",
-                        f"sqlite-utils=={SQLITE_UTILS_VERSION}",
-                    ],
-                    check=True,
-                )
-            except (OSError, subprocess.CalledProcessError) as exc:
-                return f"could not install sqlite-utils into {self.venv}: {exc}"
-        return ""
+        return ensure_venv(self.venv, f"sqlite-utils=={SQLITE_UTILS_VERSION}", "sqlite-utils")
 
     def version(self) -> str:
         tool = _output([str(self.exe), "--version"]).rsplit(" ", 1)[-1]
@@ -382,9 +357,7 @@ class SqliteUtils(Peer):
         return f"{tool} (SQLite {lib})"
 
     def type_flags(self) -> list[str]:
-        """3.x needs --detect-types; 4.x detects by default (and offers --no-detect-types)."""
-        helptext = _output([str(self.exe), "insert", "--help"])
-        return ["--detect-types"] if "--detect-types" in helptext else []
+        return sqlite_utils_type_flags(self.exe)
 
     def prepare(self, run_dir: Path, rep: int) -> tuple[list[str], dict[str, str]]:
         db = run_dir / "db.sqlite"
@@ -456,66 +429,16 @@ class Postgres(Peer):
         self._sql(f"DROP TABLE IF EXISTS {PG_TABLE}")
 
 
+def _hide_password(url: str) -> str:
+    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
 PEERS: dict[str, type[Peer]] = {
     "datenschatz": Datenschatz,
     "duckdb": DuckDB,
     "sqlite-utils": SqliteUtils,
     "postgres": Postgres,
 }
-
-
-def _tail(text: str, lines: int = 15) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])
-
-
-def _hide_password(url: str) -> str:
-    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
-
-
-def machine_facts() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_gib = round(int(line.split()[1]) / 1024**2, 1)
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)),
-        "ram_gib": ram_gib,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "load_avg_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
-def ensure_csv(args: argparse.Namespace) -> Path:
-    if args.csv:
-        return Path(args.csv).resolve()
-    path = Path(args.data_dir).resolve() / f"ingest-{args.rows}-{args.seed}.csv"
-    if not path.is_file():
-        print(f"generating {path} ({args.rows} rows, seed {args.seed}) ...", flush=True)
-        gen = [sys.executable, str(ROOT / "bench" / "generate_csv.py"), str(path)]
-        subprocess.run([*gen, "--rows", str(args.rows), "--seed", str(args.seed)], check=True)
-    return path
-
-
-def count_rows(path: Path) -> int:
-    """Data rows by the CSV module (quoted newlines would count once); also warms the cache."""
-    import csv
-
-    with path.open(encoding="utf-8", newline="") as fh:
-        return sum(1 for _ in csv.reader(fh)) - 1
 
 
 def run_all(args: argparse.Namespace, csv_path: Path, expected_rows: int) -> list[ToolResult]:
@@ -610,14 +533,6 @@ def checks(results: list[ToolResult]) -> list[dict[str, Any]]:
     return out
 
 
-def _ratio(top: float | None, bottom: float | None) -> str:
-    return f"{top / bottom:.2f}x" if top and bottom else "-"
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
-
 def report_table(results: list[ToolResult]) -> str:
     ds_best = next((r.best for r in results if r.name == "datenschatz"), None)
     lines = [
@@ -645,14 +560,14 @@ def type_summary(types: dict[str, str]) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     p.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated CSV")
-    p.add_argument("--seed", type=int, default=20240601, help="seed of the generated CSV")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the generated CSV")
     p.add_argument("--csv", help="use this CSV instead of generating one")
     p.add_argument("--repeat", type=int, default=3, help="runs per tool (best and median)")
     p.add_argument("--tools", default=",".join(TOOLS), help=f"comma list out of {', '.join(TOOLS)}")
-    p.add_argument("--data-dir", default=str(ROOT / "bench" / "data"), help="CSV and run dirs")
+    p.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="CSV and run dirs")
     p.add_argument(
         "--sqlite-utils-venv",
-        default=str(ROOT / "bench" / ".venv-sqlite-utils"),
+        default=str(SQLITE_UTILS_VENV),
         help=f"venv with sqlite-utils (created with =={SQLITE_UTILS_VERSION} if missing)",
     )
     p.add_argument(
@@ -677,14 +592,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     facts = machine_facts()
-    csv_path = ensure_csv(args)
+    csv_path = ensure_csv(Path(args.data_dir), args.rows, args.seed, args.csv)
     expected = count_rows(csv_path)
     size_mb = csv_path.stat().st_size / 1e6
     print(f"input: {csv_path} ({expected} rows, {size_mb:.1f} MB)")
-    print(
-        f"machine: {facts['cpu']}, {facts['cores']} cores ({facts['usable_cores']} usable), "
-        f"{facts['ram_gib']} GiB RAM, kernel {facts['kernel']}, load {facts['load_avg_start']}"
-    )
+    print(describe_machine(facts))
     started = datetime.now(UTC)
     results = run_all(args, csv_path, expected)
     facts["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
