@@ -84,3 +84,43 @@ class StoreCorrupt(DatenschatzError):
     """The version store does not match the catalog (hash mismatch, missing file)."""
 
     code = "store_corrupt"
+
+
+class QueryTimeout(InputError):
+    """A query ran past its time limit (the caller can narrow it down)."""
+
+    code = "query_timeout"
+
+
+class SqlError(InputError):
+    """The SQL failed or was refused; the message says why, never with internal paths."""
+
+    code = "sql_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message, parameter="q", **details)
+
+
+class SqlForbidden(SqlError):
+    """The SQL tried something the sandbox does not allow."""
+
+    code = "sql_forbidden"
+
+
+class SqlTimeout(SqlError):
+    code = "sql_timeout"
+
+
+class SqlMemoryLimit(SqlError):
+    code = "sql_memory_limit"
+
+
+class SqlBusy(DatenschatzError):
+    """Every SQL worker stayed busy for as long as a query may run."""
+
+    status = 503
+    code = "sql_busy"
+
+
+class SqlWorkerFailed(DatenschatzError):
+    code = "sql_worker_failed"

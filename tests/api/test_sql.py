@@ -14,10 +14,10 @@ from datenschatz.api.app import create_app
 from datenschatz.catalog.datasets import get_dataset, get_version
 from datenschatz.config import Settings
 from datenschatz.db.migrate import upgrade
+from datenschatz.errors import SqlError
 from datenschatz.hub import Hub
 from datenschatz.services.publish import publish
 from datenschatz.services.sql import run_sql, sql_tables
-from datenschatz.store.sandbox import SqlError
 from tests.api.test_app import assert_error_shape
 from tests.conftest import _clean_postgres
 from tests.helpers import add_version

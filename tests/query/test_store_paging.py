@@ -12,14 +12,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from datenschatz.errors import InputError
+from datenschatz.errors import InputError, QueryTimeout
 from datenschatz.store import duck
 from datenschatz.store.query import (
     Column,
     Count,
     Filter,
     Op,
-    QueryTimeout,
     RowsQuery,
     SortKey,
     Table,

@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from datenschatz.errors import SqlError
 from datenschatz.store import duck, sandbox
 from datenschatz.store.sandbox import (
     FORBIDDEN_FUNCTIONS,
     SandboxLimits,
-    SqlError,
     SqlResult,
     run_query,
 )

@@ -13,13 +13,7 @@ from typing import Any
 
 import duckdb
 
-from datenschatz.errors import InputError
-
-
-class QueryTimeout(InputError):
-    """A query ran past its time limit (the caller can narrow it down)."""
-
-    code = "query_timeout"
+from datenschatz.errors import QueryTimeout as QueryTimeout  # re-exported by store.query
 
 
 class Deadline:
