@@ -10,11 +10,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from datenschatz.hub import Hub
 from tests.api.test_ogc import EPSG, HERNE_CITY_HALL, build, ogc_app, utm32
@@ -40,15 +42,14 @@ def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     return build(make_hub(directory / "data", url))
 
 
-@pytest.fixture(scope="module")
-def ogc_url(hub: Hub) -> Iterator[str]:
-    """The /ogc root of the app, served by uvicorn on a free port of 127.0.0.1."""
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn on a free port of 127.0.0.1, in a background thread."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(ogc_app(hub), log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -57,11 +58,17 @@ def ogc_url(hub: Hub) -> Iterator[str]:
             pytest.fail("the test server did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}/ogc"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture(scope="module")
+def ogc_url(hub: Hub) -> Iterator[str]:
+    with serving(ogc_app(hub)) as url:
+        yield url + "/ogc"
 
 
 @pytest.fixture(scope="module")
