@@ -11,6 +11,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,30 +88,33 @@ def ingest_file(
         )
     if size == 0:
         raise IngestError("The file is empty.", file=shown)
-    progress("hashing")
-    source = Source(shown, size, sha256_file(path))
     fmt = readers.detect_format(path, shown)
     con = hub.duckdb(spatial=fmt in readers.SPATIAL_FORMATS)
     staged = None
-    try:
-        progress("parsing")
-        staged = readers.read(con, path, options, fmt)
-        info = commit_version(
-            hub,
-            con,
-            staged,
-            dataset=dataset,
-            source=source,
-            title=title,
-            org=org,
-            actor=actor,
-            extra=extra,
-            progress=progress,
-        )
-    finally:
-        con.close()
-        for tmp in staged.cleanup if staged else []:
-            tmp.unlink(missing_ok=True)
+    # The source hash (provenance) is computed beside the parse; hashlib releases the GIL.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
+        source_sha = pool.submit(sha256_file, path)
+        try:
+            progress("parsing")
+            staged = readers.read(con, path, options, fmt)
+            progress("hashing")
+            source = Source(shown, size, source_sha.result())
+            info = commit_version(
+                hub,
+                con,
+                staged,
+                dataset=dataset,
+                source=source,
+                title=title,
+                org=org,
+                actor=actor,
+                extra=extra,
+                progress=progress,
+            )
+        finally:
+            con.close()
+            for tmp in staged.cleanup if staged else []:
+                tmp.unlink(missing_ok=True)
     log.info("ingested %s as %s v%d (%d rows)", fmt, dataset, info.number, info.rows)
     return info
 
@@ -149,9 +153,7 @@ def commit_version(
                     )
                     # Serialise version numbering per dataset (PostgreSQL row lock; SQLite
                     # serialises writers itself and relies on the retry below).
-                    session.execute(
-                        select(Dataset.id).where(Dataset.id == ds.id).with_for_update()
-                    )
+                    session.execute(select(Dataset.id).where(Dataset.id == ds.id).with_for_update())
                     version = Version(
                         dataset=ds,
                         number=next_version_number(session, ds),
