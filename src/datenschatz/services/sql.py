@@ -60,7 +60,7 @@ def sql_limits(hub: Hub, limit: int | None = None) -> SandboxLimits:
 def run_sql(hub: Hub, principal: Principal, q: str, *, limit: int | None = None) -> SqlResult:
     """Run one read-only SELECT (DuckDB dialect) over the datasets ``principal`` may see.
 
-    Raises :class:`~datenschatz.store.sandbox.SqlError` (400) when the statement is refused,
+    Raises :class:`~datenschatz.errors.SqlError` (400) when the statement is refused,
     fails, or passes the time or memory limit; ``InputError`` (400) for a bad ``limit``.
     """
     limits = sql_limits(hub, limit)

@@ -7,6 +7,7 @@ rows of a page and the groups of an aggregate, bounded memory for exports.
 
 from __future__ import annotations
 
+from datenschatz.errors import QueryTimeout
 from datenschatz.store.query.aggregates import (
     AggregateQuery,
     AggregateResult,
@@ -20,7 +21,6 @@ from datenschatz.store.query.aggregates import (
 from datenschatz.store.query.count import Count, count_rows
 from datenschatz.store.query.exports import XLSX_MAX_ROWS, Export, ExportQuery, Format, export
 from datenschatz.store.query.filters import BBox, Filter, Op, Where
-from datenschatz.store.query.limits import QueryTimeout
 from datenschatz.store.query.paging import CURSOR_PARAMETER, Page, RowsQuery, SortKey, fetch_page
 from datenschatz.store.query.render import Dialect
 from datenschatz.store.query.table import Column, Kind, Table

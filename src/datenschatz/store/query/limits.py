@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from datenschatz.errors import QueryTimeout as QueryTimeout  # re-exported by store.query
+from datenschatz.errors import QueryTimeout
 
 
 class Deadline:
