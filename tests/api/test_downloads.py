@@ -105,8 +105,11 @@ def test_xlsx_opens_and_refuses_more_rows_than_excel_holds(
     response = client.get(f"{BASE}.xlsx", params=FILTER)
     path = tmp_path_factory.mktemp("xlsx") / "luft.xlsx"
     path.write_bytes(response.content)
-    sheet = load_workbook(path, read_only=True)["data"]
-    rows = list(sheet.iter_rows(values_only=True))
+    workbook = load_workbook(path, read_only=True)
+    try:
+        rows = list(workbook["data"].iter_rows(values_only=True))
+    finally:
+        workbook.close()  # read-only workbooks keep the file open until closed
     assert rows[0] == ("id", "ort", "pm10")
     assert [r[0] for r in rows[1:]] == wanted_ids()
 

@@ -182,8 +182,12 @@ def test_xlsx_has_a_header_row_and_typed_cells(table: Table, tmp_path: Path) -> 
     book_path = tmp_path / "out.xlsx"
     book_path.write_bytes(b"".join(result.chunks))
     assert list(exports.iterdir()) == []
-    sheet = load_workbook(book_path, read_only=True)["data"]
-    rows: list[tuple[Any, ...]] = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+    workbook = load_workbook(book_path, read_only=True)
+    try:
+        sheet = workbook["data"]
+        rows: list[tuple[Any, ...]] = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
     assert rows[0] == ("id", "ort", "wert", "zeit", "zeit_utc", "tag", "aktiv", "preis", "geometry")
     assert rows[1][0] == 1
     assert rows[1][2] == 1.5
