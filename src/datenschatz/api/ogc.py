@@ -322,8 +322,16 @@ def items(collection_id: str, request: Request, hub: HubDep, principal: Principa
     head["timeStamp"] = result.time_stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     head["links"] = links
     if fmt == "html":
+        first = None
+        if prepared.request.cursor is not None or prepared.request.offset:
+            first = str(request.url.remove_query_params(["offset", "cursor"]))
         page = ogc_html.items_page(
-            head, [json.loads(f) for f in result.features], prepared.collection, result.crs, base
+            head,
+            [json.loads(f) for f in result.features],
+            prepared.collection,
+            result.crs,
+            base,
+            first,
         )
         return _html(page, headers)
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))

@@ -77,6 +77,12 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _facts(rows: Sequence[tuple[str, str]]) -> str:
+    """A two-column table of label and value (HTML already)."""
+    body = "".join(f"<tr><th>{_e(label)}</th><td>{value}</td></tr>" for label, value in rows)
+    return f"<table><tbody>{body}</tbody></table>"
+
+
 # --- pages ----------------------------------------------------------------------------------
 
 
@@ -166,17 +172,16 @@ def collection_page(body: dict[str, Any], item: Collection, root: str) -> str:
     crs_list = "".join(f"<li><code>{_e(uri)}</code></li>" for uri in body["crs"])
     content = (
         f"<p>{_e(item.description)}</p>"
-        + _table(
-            ["", ""],
+        + _facts(
             [
-                ["Kennung / id", f"<code>{_e(item.id)}</code>"],
-                ["Herausgeber", _e(item.organization)],
-                ["Version", _e(item.version)],
-                ["Objekte / features", _e(f"{item.rows:,}".replace(",", "."))],
-                ["Geometrie", _e(", ".join(item.geometry_types) or "?")],
-                ["Ausdehnung / extent", _extent_text(body)],
-                ["Zeitspalte / datetime", _e(item.time_column or "keine / none")],
-            ],
+                ("Kennung / id", f"<code>{_e(item.id)}</code>"),
+                ("Herausgeber", _e(item.organization)),
+                ("Version", _e(item.version)),
+                ("Objekte / features", _e(f"{item.rows:,}".replace(",", "."))),
+                ("Geometrie", _e(", ".join(item.geometry_types) or "?")),
+                ("Ausdehnung / extent", _extent_text(body)),
+                ("Zeitspalte / datetime", _e(item.time_column or "keine / none")),
+            ]
         )
         + f"<p>{_a(items, 'Objekte ansehen / browse features')}</p>"
         + "<h2>Eigenschaften / properties</h2>"
@@ -197,6 +202,8 @@ def _value(value: Any) -> str:
         return "<code>…</code>"
     if value is None:
         return '<span class="muted">-</span>'
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return _e(value)
 
 
@@ -206,7 +213,9 @@ def items_page(
     item: Collection,
     crs: Crs,
     base: str,
+    first_href: str | None = None,
 ) -> str:
+    """A page of features; ``first_href`` leads to the first page when this is a later one."""
     root = base.rsplit("/collections/", 1)[0]
     names = [c.name for c in item.properties]
     suffix = "" if crs.uri == "http://www.opengis.net/def/crs/OGC/1.3/CRS84" else crs.uri
@@ -228,10 +237,12 @@ def items_page(
     nav = [
         _a(link["href"], "Nächste Seite / next") for link in head["links"] if link["rel"] == "next"
     ]
+    if first_href is not None:
+        nav.insert(0, _a(first_href, "Erste Seite / first"))
     content = (
         f"<p>{_e(summary)} · Koordinatensystem: <code>{_e(crs.uri)}</code></p>"
         + svg_preview([f.get("geometry") for f in features], crs)
-        + _table(["id", "Geometrie", *names], rows)
+        + _table(["Objekt", "Geometrie", *names], rows)
         + (f"<p>{' '.join(nav)}</p>" if nav else "")
     )
     crumbs = [
@@ -307,14 +318,22 @@ def svg_preview(geometries: Sequence[dict[str, Any] | None], crs: Crs) -> str:
     xs = [x for _, pts in parts for x, _ in pts]
     ys = [y for _, pts in parts for _, y in pts]
     minx, maxx, miny, maxy = min(xs), max(xs), min(ys), max(ys)
+    span = max(maxx - minx, maxy - miny) or 1.0
+    if maxx == minx:  # a single point or a north-south line: centre it
+        minx, maxx = minx - span / 2, maxx + span / 2
+    if maxy == miny:
+        miny, maxy = miny - span / 2, maxy + span / 2
     stretch = math.cos(math.radians((miny + maxy) / 2)) if crs.geographic else 1.0
     width = max((maxx - minx) * stretch, 1e-9)
     height = max(maxy - miny, 1e-9)
     pad = 12
     scale = min((_SVG_WIDTH - 2 * pad) / width, (_SVG_HEIGHT - 2 * pad) / height)
+    svg_height = max(120, round(height * scale + 2 * pad))
+    left = (_SVG_WIDTH - width * scale) / 2  # centre the drawing
+    top = (svg_height - height * scale) / 2
 
     def px(x: float, y: float) -> str:
-        return f"{pad + (x - minx) * stretch * scale:.1f},{pad + (maxy - y) * scale:.1f}"
+        return f"{left + (x - minx) * stretch * scale:.1f},{top + (maxy - y) * scale:.1f}"
 
     shapes = []
     for kind, points in parts[:20_000]:
@@ -328,6 +347,6 @@ def svg_preview(geometries: Sequence[dict[str, Any] | None], crs: Crs) -> str:
                 f'<polyline points="{path}" fill="{fill}" stroke="#17456b" stroke-width="1.2"/>'
             )
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_SVG_WIDTH}" height="{_SVG_HEIGHT}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_SVG_WIDTH}" height="{svg_height}" '
         f'role="img" aria-label="Skizze der Geometrien">{"".join(shapes)}</svg>'
     )
