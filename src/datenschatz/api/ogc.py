@@ -56,6 +56,21 @@ DESCRIPTION = (
 )
 TRS = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 _DOC = "Parameters and formats: see the OGC API definition at /ogc/api."
+
+
+def _documented(media: str, what: str) -> dict[str, Any]:
+    """Route options for the app's /openapi.json: media types and errors, no 422."""
+    return {
+        "description": _DOC,
+        "response_class": Response,
+        "responses": {
+            200: {"description": what, "content": {media: {}, HTML: {}}},
+            400: {"description": "A parameter is wrong; error.details.parameter names it."},
+            404: {"description": "No such collection or feature."},
+        },
+    }
+
+
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/*")
 _JSON_TYPES = (JSON, GEOJSON, "application/*", "*/*", "application/schema+json")
 
@@ -223,7 +238,9 @@ def _landing_json(request: Request, fmt: str) -> dict[str, Any]:
 # --- routes ---------------------------------------------------------------------------------
 
 
-@router.get("", summary="Landing page of the OGC API - Features", description=_DOC)
+@router.get(
+    "", summary="Landing page of the OGC API - Features", **_documented(JSON, "Landing page")
+)
 @router.get("/", include_in_schema=False)
 def landing(request: Request) -> Response:
     fmt = _format(request)
@@ -235,7 +252,11 @@ def landing(request: Request) -> Response:
     return _json(body, JSON, headers)
 
 
-@router.get("/conformance", summary="Conformance classes implemented", description=_DOC)
+@router.get(
+    "/conformance",
+    summary="Conformance classes implemented",
+    **_documented(JSON, "Conformance classes"),
+)
 def conformance(request: Request) -> Response:
     fmt = _format(request)
     _no_parameters(request)
@@ -245,7 +266,11 @@ def conformance(request: Request) -> Response:
     return _json(body, JSON, _headers())
 
 
-@router.get("/api", summary="OpenAPI 3.0 definition of the OGC API", description=_DOC)
+@router.get(
+    "/api",
+    summary="OpenAPI 3.0 definition of the OGC API",
+    **_documented(OPENAPI, "OpenAPI 3.0 definition"),
+)
 def api_definition(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
     fmt = _format(request)
     _no_parameters(request)
@@ -262,7 +287,7 @@ def api_definition(request: Request, hub: HubDep, principal: PrincipalDep) -> Re
     return _json(spec, OPENAPI, _headers())
 
 
-@router.get("/collections", summary="The feature collections", description=_DOC)
+@router.get("/collections", summary="The feature collections", **_documented(JSON, "Collections"))
 def collections(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
     fmt = _format(request)
     _no_parameters(request)
@@ -276,7 +301,11 @@ def collections(request: Request, hub: HubDep, principal: PrincipalDep) -> Respo
     return _json(body, JSON, _headers())
 
 
-@router.get("/collections/{collection_id}", summary="One feature collection", description=_DOC)
+@router.get(
+    "/collections/{collection_id}",
+    summary="One feature collection",
+    **_documented(JSON, "The collection"),
+)
 def collection(
     collection_id: str, request: Request, hub: HubDep, principal: PrincipalDep
 ) -> Response:
@@ -295,7 +324,7 @@ def collection(
 @router.get(
     "/collections/{collection_id}/items",
     summary="Features of a collection: bbox, datetime, property filters, limit, paging, crs",
-    description=_DOC,
+    **_documented(GEOJSON, "A page of features"),
 )
 def items(collection_id: str, request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
     fmt = _format(request)
@@ -342,7 +371,7 @@ def items(collection_id: str, request: Request, hub: HubDep, principal: Principa
 @router.get(
     "/collections/{collection_id}/items/{feature_id}",
     summary="One feature; its id is its row number in the version file",
-    description=_DOC,
+    **_documented(GEOJSON, "The feature"),
 )
 def item(
     collection_id: str,
