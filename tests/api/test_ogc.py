@@ -147,6 +147,11 @@ def test_browsers_get_html_and_f_overrides_accept(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["vary"] == "Accept"
     assert_bad(client, "/ogc", "f", f="xml")
+    for accept in ("application/geo+json", "text/html;q=0.5, application/json", "*/*"):
+        response = client.get(ITEMS, headers={"Accept": accept})
+        assert response.headers["content-type"] == "application/geo+json", accept
+    response = client.get("/ogc/api", headers={"Accept": "application/vnd.oai.openapi+json"})
+    assert response.headers["content-type"].startswith("application/vnd.oai.openapi+json")
 
 
 def test_conformance_declares_core_geojson_html_oas30_and_crs(client: TestClient) -> None:
@@ -586,6 +591,10 @@ def test_html_pages_escape_titles_and_values_and_load_nothing_external(
     assert "Schloss Strünkede &lt;b&gt;fett&lt;/b&gt;" in items
     assert items.count("<circle") == 3  # the sketch of the three points
     assert 'href="http://testserver/ogc/collections/orte/items/1?f=html"' in items
+    utm = client.get("/ogc/collections/orte/items", params={"f": "html", "crs": EPSG + "25832"})
+    assert "items/1?f=html&amp;crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F25832" in (
+        utm.text
+    )
 
 
 def test_html_items_page_links_to_the_next_html_page(client: TestClient) -> None:

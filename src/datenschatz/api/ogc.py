@@ -72,18 +72,19 @@ def _documented(media: str, what: str) -> dict[str, Any]:
 
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/*")
-_JSON_TYPES = (JSON, GEOJSON, "application/*", "*/*", "application/schema+json")
+_JSON_TYPES = (JSON, GEOJSON, "application/*", "*/*", "application/vnd.oai.openapi+json")
 
 
 # --- negotiation and parameters -------------------------------------------------------------
 
 
 def _accept_quality(header: str, types: Iterable[str]) -> float:
+    """The highest quality the Accept ``header`` gives any of ``types``."""
     wanted = set(types)
     best = 0.0
     for item in header.split(","):
         media, *options = (p.strip() for p in item.split(";"))
-        if media.lower() not in wanted and not media.lower().startswith("application/vnd.oai"):
+        if media.lower() not in wanted:
             continue
         quality = 1.0
         for option in options:

@@ -11,8 +11,9 @@ import math
 from collections.abc import Iterator, Sequence
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
-from datenschatz.ogc.crs import Crs
+from datenschatz.ogc.crs import CRS84, Crs
 from datenschatz.services.features import Collection
 
 _STYLE = """
@@ -218,12 +219,11 @@ def items_page(
     """A page of features; ``first_href`` leads to the first page when this is a later one."""
     root = base.rsplit("/collections/", 1)[0]
     names = [c.name for c in item.properties]
-    suffix = "" if crs.uri == "http://www.opengis.net/def/crs/OGC/1.3/CRS84" else crs.uri
     rows = []
     for feature in features:
         href = _html_link(f"{base}/items/{feature['id']}")
-        if suffix:
-            href += "&crs=" + suffix
+        if crs is not CRS84:
+            href += "&crs=" + quote(crs.uri, safe="")
         geometry = feature.get("geometry") or {}
         props = feature.get("properties") or {}
         rows.append(

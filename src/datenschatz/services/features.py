@@ -72,7 +72,15 @@ class Collection:
 
     @property
     def fingerprint(self) -> str:
-        return _digest("ogc-collection", self.id, self.title, self.description, self.sha256)
+        return _digest(
+            "ogc-collection",
+            self.id,
+            self.title,
+            self.description,
+            self.sha256,
+            self.time_column,
+            self.interval,
+        )
 
 
 def _digest(*parts: object) -> str:
