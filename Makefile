@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest bench bench-ingest clean
+.PHONY: install demo test lint typecheck pytest ogctests ogctests-venv bench bench-ingest clean
 
 install: $(STAMP)
 
@@ -26,8 +26,20 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
-	$(BIN)/pytest
+# The OGC API - Features Part 1 Core suite (ogctests) pins old httpx/pytest/pyarrow, so it
+# lives in a venv of its own; tests/api/test_ogc_suite.py runs it against a local server.
+OGCTESTS_VENV := .venv-ogctests
+OGCTESTS_STAMP := $(OGCTESTS_VENV)/.installed
+
+ogctests-venv: $(OGCTESTS_STAMP)
+
+$(OGCTESTS_STAMP): requirements-ogctests.lock
+	test -x $(OGCTESTS_VENV)/bin/python || $(PYTHON) -m venv $(OGCTESTS_VENV)
+	$(OGCTESTS_VENV)/bin/python -m pip install --quiet -c requirements-ogctests.lock ogctests==0.1.15
+	touch $(OGCTESTS_STAMP)
+
+pytest: install ogctests-venv
+	DATENSCHATZ_OGCTESTS_PYTHON=$(abspath $(OGCTESTS_VENV))/bin/python $(BIN)/pytest
 
 test: lint typecheck pytest
 
@@ -37,4 +49,7 @@ bench-ingest: install
 	$(BIN)/python bench/bench_ingest.py
 
 clean:
-	rm -rf $(VENV) datenschatz-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OGCTESTS_VENV) datenschatz-data .pytest_cache .mypy_cache .ruff_cache
+
+ogctests: install ogctests-venv
+	DATENSCHATZ_OGCTESTS_PYTHON=$(abspath $(OGCTESTS_VENV))/bin/python $(BIN)/pytest tests/api/test_ogc_suite.py

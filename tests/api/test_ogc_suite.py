@@ -33,7 +33,7 @@ def suite_python() -> str:
     python = os.environ.get(PYTHON_VARIABLE)
     if not python:
         pytest.skip(f"{PYTHON_VARIABLE} is not set (run `make ogctests`)")
-    return python
+    return str(Path(python).absolute())
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from datenschatz import __version__
-from datenschatz.api import errors, rest_datasets, rest_rows, rest_sql
+from datenschatz.api import errors, ogc, rest_datasets, rest_rows, rest_sql
 from datenschatz.db.models import Dataset, DatasetStatus
 from datenschatz.hub import Hub
 
@@ -27,6 +27,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(rest_datasets.router)
     app.include_router(rest_rows.router)
     app.include_router(rest_sql.router)
+    app.include_router(ogc.router)
 
     @app.get("/health", tags=["meta"], summary="Liveness and database check")
     def health() -> dict[str, str]:
