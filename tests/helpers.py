@@ -16,8 +16,13 @@ def add_version(
     try:
         staged = Staged(select_sql=select_sql, format=fmt)
         return commit_version(
-            hub, con, staged, dataset=slug, source=Source("test.sql", 1, "0" * 64),
-            org=org, actor="test",
+            hub,
+            con,
+            staged,
+            dataset=slug,
+            source=Source("test.sql", 1, "0" * 64),
+            org=org,
+            actor="test",
         )
     finally:
         con.close()

@@ -45,8 +45,11 @@ def test_schema_and_quality_report_describe_the_content(hub: Hub) -> None:
     assert fields["id"]["type"] == "integer"
     assert fields["id"]["nullable"] is False
     assert fields["Leistung [kW]"] == {
-        "name": "Leistung [kW]", "type": "number", "duckdb_type": "DOUBLE",
-        "nullable": True, "unit": "kW",
+        "name": "Leistung [kW]",
+        "type": "number",
+        "duckdb_type": "DOUBLE",
+        "nullable": True,
+        "unit": "kW",
     }
     assert fields["tag"]["type"] == "date"
     columns = {c["name"]: c for c in info.quality["columns"]}
@@ -98,9 +101,7 @@ def test_concurrent_ingests_get_distinct_version_numbers(hub: Hub) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        infos = list(
-            pool.map(lambda i: add_version(hub, "parallel", f"SELECT {i} AS x"), range(8))
-        )
+        infos = list(pool.map(lambda i: add_version(hub, "parallel", f"SELECT {i} AS x"), range(8)))
     assert sorted(i.number for i in infos) == list(range(1, 9))
     with hub.session() as session:
         assert [v.number for v in list_versions(session, "parallel")] == list(range(1, 9))
