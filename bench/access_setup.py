@@ -7,9 +7,9 @@
 
 Both stores are built once per input file and reused (``bench/data/access-<rows>-<seed>/``);
 they are built under a ``.part`` name and renamed when complete. sqlite-utils needs tens of
-minutes per million rows on a loaded two-core machine, so ``--sqlite-loader fast`` builds
-larger files with the table definition sqlite-utils chose for the base size and a plain
-``executemany`` of the same converted values (see ``fast_sqlite_load``).
+minutes per million rows on a loaded two-core machine, so the large size (``--large``, with
+the default ``--sqlite-loader auto``) is built with the table definition sqlite-utils chose for
+the base size and a plain ``executemany`` of the same converted values (``fast_sqlite_load``).
 """
 
 from __future__ import annotations
