@@ -109,6 +109,11 @@ class Conversion:
     ``check`` is a strict boolean test (true exactly for values that fit; it counts them in the
     full pass); ``cast`` turns a value that fits into the typed value and is cheap. The typed
     column uses ``cast`` alone when every value fits, else :meth:`strict`.
+
+    ``native`` is the DuckDB type under which a reader's own typed parse (DuckDB's CSV reader)
+    yields exactly what ``cast`` yields, for every value that ``check`` accepts and that
+    ``plain`` (if given) also accepts. A column whose values all pass both may then be read
+    typed by the reader instead of as text plus ``cast``; that is cheaper.
     """
 
     key: str
@@ -118,6 +123,8 @@ class Conversion:
     cast: Callable[[str], str] = field(compare=False, repr=False)
     convention: str | None = None  # "en" (decimal point) or "de" (decimal comma) for numbers
     inferred_from: str | None = None
+    native: str | None = None
+    plain: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
 
     def strict(self, v: str) -> str:
         return f"CASE WHEN {self.check(v)} THEN {self.cast(v)} END"
@@ -144,6 +151,7 @@ def _bool_conversion(pair: str) -> Conversion:
         check=lambda v: f"lower({v}) IN ('{yes}', '{no}')",
         cast=lambda v: f"(lower({v}) = '{yes}')",
         inferred_from=f"boolean {pair}",
+        native="BOOLEAN" if pair == "true/false" else None,
     )
 
 
@@ -171,6 +179,7 @@ INT = Conversion(
     "number",
     check=lambda v: f"(TRY_CAST({v} AS BIGINT)::VARCHAR = {v})",
     cast=lambda v: f"TRY_CAST({v} AS BIGINT)",
+    native="BIGINT",
 )
 EN_INTEGER = Conversion(
     "en_int",
@@ -189,6 +198,8 @@ EN_NUMBER = Conversion(
     cast=_en_double,
     convention="en",
     inferred_from="decimal_point",
+    native="DOUBLE",
+    plain=lambda v: f"NOT contains({v}, ',')",  # no thousands separators
 )
 DE_INTEGER = Conversion(
     "de_int",
@@ -215,6 +226,7 @@ ISO_DATE_CONV = Conversion(
     check=lambda v: f"({_match(ISO_DATE, v)} AND TRY_CAST({v} AS DATE) IS NOT NULL)",
     cast=lambda v: f"TRY_CAST({v} AS DATE)",
     inferred_from="iso_date",
+    native="DATE",
 )
 ISO_TS_CONV = Conversion(
     "iso_ts",
@@ -223,6 +235,7 @@ ISO_TS_CONV = Conversion(
     check=lambda v: f"({_match(ISO_TS, v)} AND TRY_CAST({v} AS TIMESTAMP) IS NOT NULL)",
     cast=lambda v: f"TRY_CAST({v} AS TIMESTAMP)",
     inferred_from="iso_timestamp",
+    native="TIMESTAMP",
 )
 ISO_TSTZ_CONV = Conversion(
     "iso_tstz",
@@ -338,6 +351,7 @@ class _Column:
     wider: list[Conversion] = field(default_factory=list)  # tried when candidates misfit
     nonnull: int = 0
     fits: dict[str, int] = field(default_factory=dict)
+    plain: dict[str, int] = field(default_factory=dict)  # values passing Conversion.plain
     misfits: dict[str, tuple[Counter[str], Counter[str]]] = field(default_factory=dict)
     chosen: Conversion | None = None
     trim: bool = False
@@ -365,6 +379,7 @@ def infer(
     fixed: Mapping[str, str] | None = None,
     sample: Sequence[Sequence[str | None]] | None = None,
     sample_is_all: bool = False,
+    typed_source: Callable[[Mapping[str, str]], str] | None = None,
 ) -> Inference:
     """Decide the type of each column of ``source`` from all its rows.
 
@@ -375,6 +390,10 @@ def infer(
     they are cast to without inference (e.g. JSON for nested JSON values). ``sample`` may give
     the first rows (values in ``columns`` order, as the reader already parsed them) to propose
     types from, instead of reading them from the source; ``sample_is_all`` says they are all.
+    ``typed_source``, given source columns and DuckDB types, returns what to put after FROM to
+    read the same rows with those columns parsed as those types by the reader itself (the
+    rest as text); it is used for columns whose conversion has a ``native`` type and whose
+    values all fit it, as long as the rows are not stored.
 
     The full pass reads every row (and at least one column), so a source whose structure
     cannot be parsed fails here with the DuckDB error, not later when the SELECT runs.
@@ -399,12 +418,19 @@ def infer(
             _settle(source, col, locate, line_label)
     selects = []
     types: dict[str, str] = {}
+    native: dict[str, str] = {}
+    if typed_source is not None and not source.stored:
+        for col in cols:
+            if col.chosen is not None and col.chosen.native and _native(col):
+                native[col.source] = col.chosen.native
     for col in cols:
         src = sql_ident(col.source)
         if col.source in fixed:
             expr, types[col.name] = f"CAST({src} AS {fixed[col.source]})", fixed[col.source]
         elif col.chosen is None:
             expr, types[col.name] = src, "VARCHAR"
+        elif col.source in native:
+            expr, types[col.name] = src, col.chosen.sql_type
         elif col.fits[col.chosen.key] == col.nonnull:
             expr, types[col.name] = col.chosen.cast(src), col.chosen.sql_type
         else:
@@ -412,8 +438,17 @@ def infer(
             types[col.name] = col.chosen.sql_type
         selects.append(f"{expr} AS {sql_ident(col.name)}")
     notes = {c.name: c.note for c in cols if c.note != ColumnNote()}
-    select = f"SELECT {', '.join(selects)} FROM {source.sql}"
+    rows_from = typed_source(native) if native and typed_source is not None else source.sql
+    select = f"SELECT {', '.join(selects)} FROM {rows_from}"
     return Inference(select, notes, types, separator, rows)
+
+
+def _native(col: _Column) -> bool:
+    """Every value fits the chosen conversion as is, and the reader parses it the same way."""
+    conv = col.chosen
+    if conv is None or conv.native is None or col.fits[conv.key] != col.nonnull:
+        return False
+    return conv.plain is None or col.plain[conv.key] == col.nonnull
 
 
 # --- hypothesis from the first rows ---------------------------------------------------------
@@ -538,6 +573,7 @@ def _count(source: Source, cols: list[_Column], anchor: str) -> int:
         src = sql_ident(col.source)
         parts.append(f"count({src})")
         parts.extend(f"count(*) FILTER (WHERE {k.check(src)})" for k in col.candidates)
+        parts.extend(f"count(*) FILTER (WHERE {k.plain(src)})" for k in col.candidates if k.plain)
     row = source.con.execute(f"SELECT {', '.join(parts)} FROM {source.sql}").fetchone()
     values = list(row or ())
     rows = int(values.pop(0))
@@ -545,6 +581,7 @@ def _count(source: Source, cols: list[_Column], anchor: str) -> int:
     for col in cols:
         col.nonnull = int(values.pop(0))
         col.fits = {k.key: int(values.pop(0)) for k in col.candidates}
+        col.plain = {k.key: int(values.pop(0)) for k in col.candidates if k.plain}
     return rows
 
 

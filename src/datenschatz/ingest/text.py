@@ -4,7 +4,10 @@ The head of the file decides encoding, delimiter, quoting and preamble (see
 :mod:`datenschatz.ingest.sniff`). A file sniffed as UTF-8 is validated in full (chunked);
 files in other encodings are transcoded to a UTF-8 temp file in chunks (bounded memory).
 DuckDB reads the file with every column as VARCHAR, :mod:`datenschatz.ingest.infer` types the
-columns from all rows in one aggregate pass, and the returned SELECT converts them.
+columns from all rows in one aggregate pass, and the returned SELECT converts them. Columns whose
+values all fit a type that DuckDB's CSV reader parses exactly like the conversion (canonical
+integers, plain numbers with a decimal point, ISO dates and timestamps without offset,
+true/false) are read typed by the returned SELECT instead, with the same reader options.
 
 Empty and null: an unquoted empty field is NULL; a quoted empty field ("") stays the empty
 string in a text column (and is NULL in a typed one).
@@ -28,6 +31,7 @@ import logging
 import re
 import tempfile
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -106,6 +110,10 @@ def _infer(
 ) -> tuple[Source, Inference]:
     """Type the columns; the rows stay in the file unless a pass needs row ids."""
     rows = Source(con, f"read_csv({_csv_options(source, dialect, len(names))})", table=False)
+
+    def typed(types: Mapping[str, str]) -> str:
+        return f"read_csv({_csv_options(source, dialect, len(names), types)})"
+
     if len(names) == 1:
         # In a one-column file a blank line is an empty value; blank lines at the end are not.
         table = rows.table()
@@ -122,6 +130,7 @@ def _infer(
         line_label="line",
         sample=dialect.sample,
         sample_is_all=dialect.sample_is_all,
+        typed_source=typed,
     )
     return rows, result
 
@@ -134,13 +143,21 @@ def _head_text(source: Path) -> str:
     return codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head[bom:], final=False)
 
 
-def _csv_options(source: Path, dialect: sniff.Dialect, width: int) -> str:
-    columns = ", ".join(f"{sql_string(f'c{i}')}: 'VARCHAR'" for i in range(1, width + 1))
+def _csv_options(
+    source: Path, dialect: sniff.Dialect, width: int, types: Mapping[str, str] | None = None
+) -> str:
+    """read_csv arguments: every column VARCHAR, or as ``types`` says (by name c1, c2, ...)."""
+    types = types or {}
+    columns = ", ".join(
+        f"{sql_string(name)}: {sql_string(types.get(name, 'VARCHAR'))}"
+        for name in (f"c{i}" for i in range(1, width + 1))
+    )
     quote = sql_string(dialect.quote)
     return (
         f"{sql_string(str(source))}, delim={sql_string(dialect.delimiter)}, quote={quote}, "
         f"escape={quote}, header=true, skip={dialect.skip}, columns={{{columns}}}, "
-        "auto_detect=false, all_varchar=true, allow_quoted_nulls=false, strict_mode=true, "
+        f"auto_detect=false, all_varchar={'false' if types else 'true'}, "
+        "allow_quoted_nulls=false, strict_mode=true, "
         f"null_padding=false, max_line_size={MAX_LINE_BYTES}"
     )
 
