@@ -1,4 +1,11 @@
-"""Table Schema and quality report of a written version file."""
+"""Table Schema and quality report of a written version file.
+
+Per column the report gives nulls, the exact number of distinct values, minimum and maximum (as
+DuckDB writes the value as VARCHAR). Nulls, minimum and maximum of flat columns come from the
+row-group statistics of the Parquet file where these are complete and exact (the file was just
+written by DuckDB, which records them); otherwise, and always for the distinct count, one
+query reads the file.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +40,17 @@ _TABLE_SCHEMA_TYPES = {
     "JSON": "object",
     "BLOB": "string",
 }
+
+# Types whose row-group statistics give the same minimum and maximum as min()/max() do.
+_STATS_TYPES = frozenset(
+    {
+        "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT",
+        "UTINYINT", "DOUBLE", "FLOAT", "BOOLEAN", "DATE", "TIMESTAMP",
+        "TIMESTAMP WITH TIME ZONE", "VARCHAR",
+    }
+)  # fmt: skip
+_FLOATS = frozenset({"DOUBLE", "FLOAT"})
+BOUNDS = ("stats_min_value", "stats_max_value")
 
 _UNIT_IN_NAME = re.compile(r"^(?P<label>.+?)\s*[\[(](?P<unit>[^\])]{1,20})[\])]\s*$")
 
@@ -94,6 +112,78 @@ def _text(value: Any, limit: int = 60) -> str | None:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def file_statistics(
+    con: duckdb.DuckDBPyConnection, path: Path, columns: list[tuple[str, str]]
+) -> dict[str, tuple[int, str | None, str | None]]:
+    """(nulls, min, max) of flat columns, from the row-group statistics alone.
+
+    A column is left out unless every row group has a null count and, where it has values,
+    exact minimum and maximum; floating-point columns also when a bound is zero (the
+    statistics may hold -0.0 where min() gives 0.0, or the other way round). A DuckDB-written
+    file has no statistics for a floating-point column holding NaN, nor for very long strings.
+    The bounds are cast to the column's type, compared and cast to VARCHAR in SQL, exactly as
+    ``min(column)::VARCHAR`` would.
+    """
+    source = f"parquet_metadata({sql_string(str(path))})"
+    meta = con.execute(
+        "SELECT column_id, path_in_schema, row_group_num_rows, stats_null_count, stats_min_value, "
+        f"stats_max_value, min_is_exact, max_is_exact FROM {source}"
+    ).fetchall()
+    if {int(r[0]) for r in meta} != set(range(len(columns))):
+        return {}  # nested columns: leaves do not map one to one onto columns
+    usable = {i: dtype in _STATS_TYPES for i, (_, dtype) in enumerate(columns)}
+    for column_id, *chunk in meta:
+        i = int(column_id)
+        usable[i] = usable[i] and _complete(columns[i], *chunk)
+    wanted = [i for i, ok in usable.items() if ok]
+    if not wanted:
+        return {}
+    parts = []
+    for i in wanted:
+        dtype = columns[i][1]
+        lo, hi = (f"CAST(CASE WHEN column_id = {i} THEN {b} END AS {dtype})" for b in BOUNDS)
+        parts.append(
+            f"sum(stats_null_count) FILTER (WHERE column_id = {i}), "
+            f"min({lo})::VARCHAR, max({hi})::VARCHAR"
+        )
+    try:
+        row = con.execute(f"SELECT {', '.join(parts)} FROM {source}").fetchone()
+    except duckdb.ConversionException:  # a bound that does not read back: count instead
+        return {}
+    values = list(row or ())
+    result: dict[str, tuple[int, str | None, str | None]] = {}
+    for n, i in enumerate(wanted):
+        nulls, lo, hi = values[n * 3 : n * 3 + 3]
+        result[columns[i][0]] = (int(nulls or 0), lo, hi)
+    return result
+
+
+def _complete(
+    column: tuple[str, str],
+    leaf: str,
+    rows: int,
+    nulls: int | None,
+    lo: str | None,
+    hi: str | None,
+    lo_exact: bool | None,
+    hi_exact: bool | None,
+) -> bool:
+    """Whether one row group's statistics of a column can stand in for reading it."""
+    name, dtype = column
+    if leaf != name or nulls is None:
+        return False
+    if rows > nulls and (lo is None or hi is None or not (lo_exact and hi_exact)):
+        return False
+    return not (dtype in _FLOATS and (_is_zero(lo) or _is_zero(hi)))
+
+
+def _is_zero(value: str | None) -> bool:
+    try:
+        return value is not None and float(value) == 0.0
+    except ValueError:
+        return True  # not a plain number: do not rely on it
+
+
 def build_report(
     con: duckdb.DuckDBPyConnection, path: Path, staged: Staged
 ) -> tuple[dict[str, Any], dict[str, Any], list[float] | None]:
@@ -101,6 +191,7 @@ def build_report(
     columns = describe(con, path)
     rows_row = con.execute(f"SELECT count(*) FROM {_source(path)}").fetchone()
     total = int(rows_row[0]) if rows_row else 0
+    known = file_statistics(con, path, columns)
     parts = []
     for name, dtype in columns:
         col = sql_ident(name)
@@ -112,6 +203,9 @@ def build_report(
             continue
         comparable = not (dtype.startswith(("STRUCT", "MAP", "JSON")) or dtype.endswith("[]"))
         value = col if comparable else f"{col}::VARCHAR"
+        if name in known:
+            parts.append(f"NULL, count(DISTINCT {value}), NULL, NULL, NULL")
+            continue
         parts.append(
             f"count(*) - count({col}), count(DISTINCT {value}), "
             f"min({value})::VARCHAR, max({value})::VARCHAR, NULL"
@@ -123,6 +217,8 @@ def build_report(
     null_counts: dict[str, int] = {}
     for i, (name, dtype) in enumerate(columns):
         nulls, distinct, lo, hi, geom_types = stats_row[i * 5 : i * 5 + 5]
+        if name in known:
+            nulls, lo, hi = known[name]
         null_counts[name] = int(nulls)
         note = staged.notes.get(name, ColumnNote())
         entry: dict[str, Any] = {
