@@ -45,6 +45,9 @@ from datenschatz.store.duck import sql_ident, sql_string
 log = logging.getLogger(__name__)
 
 CHUNK = 4 * 1024 * 1024
+# Validation decodes and drops each chunk: small chunks reuse the same memory (a 4 MiB string
+# per chunk costs fresh pages each time, about 0.1 CPU s per 100 MB).
+VALIDATE_CHUNK = 64 * 1024
 MAX_LINE_BYTES = 16 * 1024 * 1024
 # UTF-8 for ÄÖÜäöüß and €: in a file that is not valid UTF-8 they mean mixed encodings.
 _UTF8_GERMAN = re.compile(rb"\xc3[\x84\x96\x9c\xa4\xb6\xbc\x9f]|\xe2\x82\xac")
@@ -249,7 +252,7 @@ def _first_invalid_utf8(path: Path, skip: int = 0) -> int | None:
     with path.open("rb") as fh:
         fh.seek(skip)
         while True:
-            chunk = fh.read(CHUNK)
+            chunk = fh.read(VALIDATE_CHUNK)
             try:
                 decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:
