@@ -76,6 +76,16 @@ class Settings(BaseSettings):
     ingest_memory_limit: Annotated[
         str, Field(description="Memory limit of DuckDB while ingesting a file, e.g. '4GB'.")
     ] = "4GB"
+    metadata_cache_seconds: Annotated[
+        float,
+        Field(
+            ge=0,
+            description=(
+                "How long a process may serve dataset metadata from its cache; changes made "
+                "in the same process show at once. 0 switches the cache off."
+            ),
+        ),
+    ] = 2.0
     host: Annotated[str, Field(description="Address `datenschatz serve` binds to.")] = "127.0.0.1"
     port: Annotated[
         int, Field(ge=1, le=65535, description="Port `datenschatz serve` listens on.")

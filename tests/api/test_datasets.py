@@ -70,3 +70,45 @@ def test_bad_limit_is_a_400_naming_the_parameter(client: TestClient) -> None:
     response = client.get("/api/v1/datasets", params={"limit": 0})
     assert response.status_code == 400
     assert response.json()["error"]["details"]["parameter"] == "limit"
+
+
+def test_metadata_is_cached_briefly_and_refreshed_after_a_change_here(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    from datenschatz.api import cache as cache_module
+
+    add_version(hub, "luft", "SELECT 1 AS x")
+    publish(hub, "luft", actor="test")
+    client = TestClient(create_app(hub))
+    assert client.get("/api/v1/datasets/luft").json()["title"] == "Luft"
+
+    # Another process changes the title: this process may answer from its cache until the TTL.
+    with hub.engine.begin() as conn:
+        conn.execute(text("UPDATE dataset SET title = 'Luftgüte' WHERE slug = 'luft'"))
+    assert client.get("/api/v1/datasets/luft").json()["title"] == "Luft"
+    now = cache_module.time.monotonic()
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: now + 60)
+    assert client.get("/api/v1/datasets/luft").json()["title"] == "Luftgüte"
+
+    # A change made through this process shows at once.
+    add_version(hub, "luft", "SELECT 2 AS x")
+    publish(hub, "luft", actor="test")
+    assert client.get("/api/v1/datasets/luft").json()["published_version"] == 2
+
+
+def test_hidden_dataset_is_not_served_from_the_cache(hub: Hub) -> None:
+    from sqlalchemy import update
+
+    from datenschatz.db.models import Dataset, DatasetStatus
+
+    add_version(hub, "luft", "SELECT 1 AS x")
+    publish(hub, "luft", actor="test")
+    client = TestClient(create_app(hub))
+    assert client.get("/api/v1/datasets/luft").status_code == 200
+    with hub.session() as session:  # withdrawn through the service layer of this process
+        session.execute(
+            update(Dataset).where(Dataset.slug == "luft").values(status=DatasetStatus.WITHDRAWN)
+        )
+    assert client.get("/api/v1/datasets/luft").status_code == 404

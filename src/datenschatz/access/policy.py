@@ -40,6 +40,11 @@ class Principal:
     def anonymous(self) -> bool:
         return self.user_id is None
 
+    @property
+    def cache_key(self) -> str:
+        """Principals with the same key see the same catalog (for read caches)."""
+        return "anonymous" if self.user_id is None else f"user:{self.user_id}"
+
 
 ANONYMOUS = Principal()
 

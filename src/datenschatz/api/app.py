@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from datenschatz import __version__
 from datenschatz.api import errors, ogc, rest_datasets, rest_rows, rest_sql
+from datenschatz.api.cache import ResponseCache
 from datenschatz.db.models import Dataset, DatasetStatus
 from datenschatz.hub import Hub
 
@@ -23,6 +24,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
         ),
     )
     app.state.hub = hub
+    app.state.metadata_cache = ResponseCache(hub.settings.metadata_cache_seconds)
     errors.install(app)
     app.include_router(rest_datasets.router)
     app.include_router(rest_rows.router)

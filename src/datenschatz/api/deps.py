@@ -21,7 +21,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
     """Who is asking. Authentication (tokens, sessions) plugs in here."""
     del request
     return ANONYMOUS

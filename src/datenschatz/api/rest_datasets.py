@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from datenschatz import events
 from datenschatz.access.policy import Principal
-from datenschatz.api.deps import get_principal, get_session
-from datenschatz.api.http import cached_json, etag_for
+from datenschatz.api.cache import ResponseCache
+from datenschatz.api.deps import get_hub, get_principal, get_session
+from datenschatz.api.http import etag_for, matches
 from datenschatz.catalog import views
+from datenschatz.hub import Hub
 
 router = APIRouter(prefix="/api/v1", tags=["datasets"])
 
@@ -48,12 +53,33 @@ def list_datasets(
 
 
 @router.get("/datasets/{slug}", summary="One dataset with the schema of its published version")
-def get_dataset(
-    slug: str, request: Request, session: SessionDep, principal: PrincipalDep
-) -> Response:
-    info = views.dataset_detail(session, principal, slug)
+async def get_dataset(slug: str, request: Request, principal: PrincipalDep) -> Response:
+    hub = get_hub(request)
+    cache: ResponseCache = request.app.state.metadata_cache
+    key = ("dataset", principal.cache_key, str(request.base_url), slug)
+    entry = cache.get(key)
+    if entry is None:
+        generation = events.generation()
+        etag, body = await run_in_threadpool(_dataset_answer, hub, principal, slug, request)
+        cache.put(key, etag, body, generation)
+    else:
+        etag, body = entry.etag, entry.body
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
+    if matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _dataset_answer(
+    hub: Hub, principal: Principal, slug: str, request: Request
+) -> tuple[str, bytes]:
+    with hub.session() as session:
+        info = views.dataset_detail(session, principal, slug)
     etag = etag_for("dataset", slug, info.modified_at.isoformat(), info.published_version)
-    return cached_json(request, {**info.to_dict(), "links": _links(request, slug)}, etag)
+    body = json.dumps(
+        {**info.to_dict(), "links": _links(request, slug)}, ensure_ascii=False
+    ).encode()
+    return etag, body
 
 
 @router.get("/datasets/{slug}/versions", summary="The versions of a dataset you may read")

@@ -8,7 +8,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+
+from datenschatz import events
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -34,14 +36,33 @@ def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
+def _mark_flushed(session: Session, _context: Any) -> None:
+    session.info["flushed"] = True
+
+
+def _mark_bulk_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["flushed"] = True
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error."""
+    """A session that commits on success and rolls back on any error.
+
+    A commit that wrote anything moves the catalog generation (read caches drop entries).
+    """
     factory = sessionmaker(engine, expire_on_commit=False)
     session = factory()
+    event.listen(session, "after_flush", _mark_flushed)
+    event.listen(session, "do_orm_execute", _mark_bulk_write)
     try:
         yield session
+        flushed = session.info.get("flushed", False) or bool(
+            session.new or session.dirty or session.deleted
+        )
         session.commit()
+        if flushed:
+            events.catalog_changed()
     except BaseException:
         session.rollback()
         raise
