@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -79,27 +80,34 @@ def _looks_like_geojson(path: Path) -> bool:
     return '"FeatureCollection"' in head or '"Feature"' in head
 
 
-def registry() -> dict[str, Reader]:
-    """Readers by format name; imported lazily so a broken optional reader names itself."""
-    from datenschatz.ingest import geo, tabular, text
+# Reader by format: (module, function); modules are imported only when their format is read,
+# so a CSV ingest does not pay for openpyxl or the GDAL readers.
+READERS: dict[str, tuple[str, str]] = {
+    "csv": ("datenschatz.ingest.text", "read_csv"),
+    "xlsx": ("datenschatz.ingest.tabular", "read_xlsx"),
+    "json": ("datenschatz.ingest.tabular", "read_json"),
+    "ndjson": ("datenschatz.ingest.tabular", "read_ndjson"),
+    "geojson": ("datenschatz.ingest.geo", "read_geojson"),
+    "shapefile": ("datenschatz.ingest.geo", "read_shapefile_zip"),
+    "gpkg": ("datenschatz.ingest.geo", "read_gpkg"),
+    "parquet": ("datenschatz.ingest.geo", "read_parquet"),
+}
 
-    return {
-        "csv": text.read_csv,
-        "xlsx": tabular.read_xlsx,
-        "json": tabular.read_json,
-        "ndjson": tabular.read_ndjson,
-        "geojson": geo.read_geojson,
-        "shapefile": geo.read_shapefile_zip,
-        "gpkg": geo.read_gpkg,
-        "parquet": geo.read_parquet,
-    }
+
+def reader_for(fmt: str) -> Reader | None:
+    entry = READERS.get(fmt)
+    if entry is None:
+        return None
+    module, function = entry
+    reader: Reader = getattr(importlib.import_module(module), function)
+    return reader
 
 
 def read(
     con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions, fmt: str | None = None
 ) -> Staged:
     fmt = fmt or detect_format(path, options.display_name)
-    reader = registry().get(fmt)
+    reader = reader_for(fmt)
     if reader is None:
         raise UnsupportedFormat(
             "A zip archive must contain a Shapefile (.shp with .shx, .dbf and .prj).",
