@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest ogctests ogctests-venv bench bench-ingest clean
+.PHONY: install demo test lint typecheck pytest ogctests ogctests-venv bench bench-ingest bench-access clean
 
 install: $(STAMP)
 
@@ -43,10 +43,15 @@ pytest: install ogctests-venv
 
 test: lint typecheck pytest
 
-bench: bench-ingest
+bench: bench-ingest bench-access
 
 bench-ingest: install
 	$(BIN)/python bench/bench_ingest.py
+
+# Add --large for the 10 M-row figures; wrk (Debian package) is used when installed, else a
+# Python load client.
+bench-access: install
+	$(BIN)/python bench/bench_access.py
 
 clean:
 	rm -rf $(VENV) $(OGCTESTS_VENV) datenschatz-data .pytest_cache .mypy_cache .ruff_cache
