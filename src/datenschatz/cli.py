@@ -51,6 +51,8 @@ def load_hub(*, migrate: bool = True) -> Hub:
 
     hub = Hub.from_env()
     logging.basicConfig(level=hub.settings.log_level, format="%(levelname)s %(name)s %(message)s")
+    # Alembic narrates every migration step at INFO; only its warnings matter on the console.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
     hub.data_dir.mkdir(parents=True, exist_ok=True)
     hub.store.ensure()
     if migrate:
