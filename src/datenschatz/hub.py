@@ -44,6 +44,10 @@ class Hub:
         with session_scope(self.engine) as session:
             yield session
 
+    def query_duckdb(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB cursor for read queries, under the query memory limit."""
+        return self.duckdb(memory_limit=self.settings.query_memory_limit)
+
     def duckdb(
         self, *, memory_limit: str | None = None, spatial: bool = True
     ) -> duckdb.DuckDBPyConnection:

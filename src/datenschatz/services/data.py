@@ -12,17 +12,15 @@ answer "not modified" before any query runs (``prepare_*`` then ``run``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-
 from datenschatz.access.policy import Principal, ensure_version
 from datenschatz.errors import InputError
 from datenschatz.hub import Hub
+from datenschatz.services.fingerprint import fingerprint
 from datenschatz.store import params as query_params
 from datenschatz.store.query import (
     AggregateQuery,
@@ -63,14 +61,6 @@ def _source(hub: Hub, principal: Principal, slug: str, version: int | None) -> S
         return Source(slug, found.number, table)
 
 
-def _cursor(hub: Hub) -> duckdb.DuckDBPyConnection:
-    return hub.duckdb(memory_limit=hub.settings.query_memory_limit)
-
-
-def _digest(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
-
-
 def _fields(columns: Any) -> list[dict[str, Any]]:
     return [dict(c.schema) or {"name": c.name, "type": c.kind.value} for c in columns]
 
@@ -101,11 +91,11 @@ class PreparedRows:
     @property
     def fingerprint(self) -> str:
         q = self.query
-        return _digest("rows", q.fingerprint(self.source.table), q.limit, q.cursor)
+        return fingerprint("rows", q.fingerprint(self.source.table), q.limit, q.cursor)
 
     def run(self) -> RowsResult:
         settings = self.hub.settings
-        con = _cursor(self.hub)
+        con = self.hub.query_duckdb()
         try:
             page = fetch_page(
                 con,
@@ -173,10 +163,10 @@ class PreparedAggregate:
 
     @property
     def fingerprint(self) -> str:
-        return _digest("aggregate", self.query.fingerprint(self.source.table))
+        return fingerprint("aggregate", self.query.fingerprint(self.source.table))
 
     def run(self) -> AggregateResultView:
-        con = _cursor(self.hub)
+        con = self.hub.query_duckdb()
         try:
             result = run_aggregate(
                 con,
@@ -237,7 +227,7 @@ class PreparedDownload:
 
     @property
     def fingerprint(self) -> str:
-        return _digest("download", self.query.fingerprint(self.source.table, self.format))
+        return fingerprint("download", self.query.fingerprint(self.source.table, self.format))
 
     @property
     def filename(self) -> str:
@@ -247,7 +237,7 @@ class PreparedDownload:
         """Start the download; refusals (e.g. too many rows for XLSX) are raised here."""
         settings = self.hub.settings
         result = export(
-            lambda: _cursor(self.hub),
+            lambda: self.hub.query_duckdb(),
             self.source.table,
             self.query,
             self.format,

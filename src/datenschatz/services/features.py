@@ -15,14 +15,11 @@ A dataset may name the column that ``datetime`` selects on in its metadata
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -33,6 +30,7 @@ from datenschatz.hub import Hub
 from datenschatz.ogc import params as ogc_params
 from datenschatz.ogc import query as ogc_query
 from datenschatz.ogc.crs import Crs
+from datenschatz.services.fingerprint import fingerprint
 from datenschatz.store.query import Column, Kind, Table
 
 Pairs = ogc_params.Pairs
@@ -72,7 +70,7 @@ class Collection:
 
     @property
     def fingerprint(self) -> str:
-        return _digest(
+        return fingerprint(
             "ogc-collection",
             self.id,
             self.title,
@@ -81,10 +79,6 @@ class Collection:
             self.time_column,
             self.interval,
         )
-
-
-def _digest(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
 def _rfc3339(text: str | None, kind: Kind, *, end: bool) -> str | None:
@@ -192,10 +186,6 @@ def collection(hub: Hub, principal: Principal, collection_id: str) -> Collection
     return item
 
 
-def _cursor(hub: Hub) -> duckdb.DuckDBPyConnection:
-    return hub.duckdb(memory_limit=hub.settings.query_memory_limit)
-
-
 # --- items ----------------------------------------------------------------------------------
 
 
@@ -221,11 +211,11 @@ class PreparedItems:
 
     @property
     def fingerprint(self) -> str:
-        return _digest("ogc-items", self.collection.sha256, self.request.canonical)
+        return fingerprint("ogc-items", self.collection.sha256, self.request.canonical)
 
     def run(self) -> Items:
         settings = self.hub.settings
-        con = _cursor(self.hub)
+        con = self.hub.query_duckdb()
         try:
             page = ogc_query.fetch_features(
                 con,
@@ -285,10 +275,10 @@ class PreparedFeature:
 
     @property
     def fingerprint(self) -> str:
-        return _digest("ogc-feature", self.collection.sha256, self.id, self.crs.uri)
+        return fingerprint("ogc-feature", self.collection.sha256, self.id, self.crs.uri)
 
     def run(self) -> Feature:
-        con = _cursor(self.hub)
+        con = self.hub.query_duckdb()
         try:
             text = ogc_query.fetch_feature(
                 con,
