@@ -73,6 +73,34 @@ class Conflict(DatenschatzError):
     code = "conflict"
 
 
+class Unauthorized(DatenschatzError):
+    """No or invalid credentials where credentials are needed."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DatenschatzError):
+    """The caller may see the thing but not do this to it. Hidden things raise NotFound."""
+
+    status = 403
+    code = "forbidden"
+
+
+class Gone(DatenschatzError):
+    """The thing existed and was withdrawn; details carry the public reason."""
+
+    status = 410
+    code = "gone"
+
+
+class RateLimited(DatenschatzError):
+    """Too many requests; ``retry_after`` (seconds) goes into the Retry-After header."""
+
+    status = 429
+    code = "rate_limited"
+
+
 class CheckFailed(DatenschatzError):
     """An automatic check refused an action (publish); details list the reasons."""
 

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, Version
-from datenschatz.errors import NotFound
+from datenschatz.errors import Forbidden, NotFound, Unauthorized
 
 
 class Role(enum.StrEnum):
@@ -98,3 +98,21 @@ def ensure_version(
             if version.number == number:
                 return version
     raise NotFound("No such version.", dataset=slug, version=number)
+
+
+def ensure_can_edit(session: Session, principal: Principal, slug: str) -> Dataset:
+    """The dataset, if ``principal`` may change it (metadata, roles, versions, release requests).
+
+    A dataset the caller cannot see raises NotFound; one they can see but not change raises
+    Unauthorized (anonymous) or Forbidden. Until accounts exist, admins and stewards may edit
+    everything; the governance capability narrows stewards to their own organization here.
+    """
+    dataset = session.scalar(select(Dataset).where(Dataset.slug == slug))
+    allowed = bool(principal.roles & {Role.ADMIN, Role.STEWARD})
+    if dataset is None or (not allowed and not can_see_dataset(principal, dataset)):
+        raise NotFound("No such dataset.", dataset=slug)
+    if not allowed:
+        if principal.anonymous:
+            raise Unauthorized("Sign in or send an API token to change this dataset.")
+        raise Forbidden("You may not change this dataset.", dataset=slug)
+    return dataset
