@@ -86,6 +86,16 @@ class Settings(BaseSettings):
             ),
         ),
     ] = 2.0
+    privacy_epsilon_budget: Annotated[
+        float,
+        Field(
+            gt=0,
+            description=(
+                "Differential-privacy budget (total epsilon) of one source population, for "
+                "populations created from now on; a DP treatment that would exceed it is refused."
+            ),
+        ),
+    ] = 3.0
     host: Annotated[str, Field(description="Address `datenschatz serve` binds to.")] = "127.0.0.1"
     port: Annotated[
         int, Field(ge=1, le=65535, description="Port `datenschatz serve` listens on.")
