@@ -96,6 +96,25 @@ class Settings(BaseSettings):
             ),
         ),
     ] = 3.0
+    privacy_min_group_size: Annotated[
+        int,
+        Field(
+            ge=5,
+            description=(
+                "Smallest number of contributors (people, households) behind a published row or "
+                "group; at least 5 (§ 52 Abs. 3 MsbG). A dataset's min_group_size may raise it."
+            ),
+        ),
+    ] = 5
+    privacy_names_file: Annotated[
+        Path | None,
+        Field(
+            description=(
+                "File of person names (one a line, '#' comments) the privacy gate looks for; "
+                "default: a small shipped list of common German first and last names."
+            )
+        ),
+    ] = None
     host: Annotated[str, Field(description="Address `datenschatz serve` binds to.")] = "127.0.0.1"
     port: Annotated[
         int, Field(ge=1, le=65535, description="Port `datenschatz serve` listens on.")
@@ -103,6 +122,19 @@ class Settings(BaseSettings):
     log_level: Annotated[str, Field(description="Log level: DEBUG, INFO, WARNING or ERROR.")] = (
         "INFO"
     )
+    release_decisions: Annotated[
+        str,
+        Field(
+            description=(
+                "Which board decisions a release needs, comma-separated: technical, political, "
+                "ethical. The requester may never approve their own release."
+            ),
+            pattern=(
+                r"^\s*(technical|political|ethical)"
+                r"(\s*,\s*(technical|political|ethical))*\s*$"
+            ),
+        ),
+    ] = "technical,political,ethical"
 
     @field_validator("log_level")
     @classmethod

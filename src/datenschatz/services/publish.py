@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from datenschatz.catalog.datasets import VersionInfo, get_dataset, get_version
-from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, Version, utcnow
+from datenschatz.db.models import Dataset, Version
 from datenschatz.errors import CheckFailed
 from datenschatz.hub import Hub
 from datenschatz.store.versions import sha256_file
@@ -60,29 +60,45 @@ def run_checks(hub: Hub, dataset: Dataset, version: Version) -> list[CheckResult
 
 
 def publish(hub: Hub, slug: str, version: int | None = None, *, actor: str) -> VersionInfo:
-    """Make ``version`` (default: the newest) the public, published version of ``slug``.
+    """An admin's way through the release workflow: publish ``version`` (default: the newest).
 
-    Raises CheckFailed, listing every failed check, and changes nothing when one fails.
+    Creates a release request, runs every automatic check (recorded with the request), records
+    ``actor`` as the deciding person for every decision the workflow needs, and moves the
+    published pointer atomically. Raises CheckFailed, listing every failed check, and moves
+    nothing when one fails (the returned request stays on record).
     """
+    from datenschatz.access.policy import Principal, Role
+    from datenschatz.db.governance_release_models import Question, ReleaseLevel
+    from datenschatz.governance import releases
+
+    admin = Principal(name=actor, roles=frozenset({Role.ADMIN}))
+    failure: CheckFailed | None = None
     with hub.session() as session:
         dataset = get_dataset(session, slug)
         target = get_version(session, dataset, version)
-        results = run_checks(hub, dataset, target)
-        failed = [r for r in results if not r.passed]
-        if failed:
-            raise CheckFailed(
-                "The version cannot be published: " + " ".join(r.reason for r in failed),
-                dataset=slug,
-                version=target.number,
-                checks=[
-                    {"check": r.check, "passed": r.passed, "reason": r.reason} for r in results
-                ],
-            )
-        dataset.published_version_id = target.id
-        if target.published_at is None:
-            target.published_at = utcnow()
-        dataset.status = DatasetStatus.PUBLISHED
-        dataset.access_level = AccessLevel.PUBLIC
-        session.flush()
-        session.refresh(dataset)
-        return VersionInfo.of(target)
+        request, failure = releases.open_request(
+            hub,
+            session,
+            admin,
+            dataset,
+            target,
+            purpose="Published by an admin (datenschatz publish).",
+            level=ReleaseLevel.PUBLIC,
+        )
+        if failure is None:
+            for question in request.required:
+                releases.record_decision(
+                    session,
+                    admin,
+                    request,
+                    Question(question),
+                    approve=True,
+                    reason="Decided by the admin who published.",
+                    checklist={},
+                )
+            failure = releases.complete(hub, session, admin, request)
+        if failure is None:
+            session.flush()
+            session.refresh(dataset)
+            return VersionInfo.of(target)
+    raise failure
