@@ -101,14 +101,14 @@ def test_metadata_is_cached_briefly_and_refreshed_after_a_change_here(
 def test_hidden_dataset_is_not_served_from_the_cache(hub: Hub) -> None:
     from sqlalchemy import update
 
-    from datenschatz.db.models import Dataset, DatasetStatus
+    from datenschatz.db.models import AccessLevel, Dataset
 
     add_version(hub, "luft", "SELECT 1 AS x")
     publish(hub, "luft", actor="test")
     client = TestClient(create_app(hub))
     assert client.get("/api/v1/datasets/luft").status_code == 200
-    with hub.session() as session:  # withdrawn through the service layer of this process
+    with hub.session() as session:  # made internal through the service layer of this process
         session.execute(
-            update(Dataset).where(Dataset.slug == "luft").values(status=DatasetStatus.WITHDRAWN)
+            update(Dataset).where(Dataset.slug == "luft").values(access_level=AccessLevel.INTERNAL)
         )
     assert client.get("/api/v1/datasets/luft").status_code == 404
