@@ -84,11 +84,12 @@ class Principal:
 
     @property
     def anonymous(self) -> bool:
-        return self.user_id is None
+        """No user and no role (a system principal such as the CLI's admin has roles)."""
+        return self.user_id is None and not self.roles
 
     @property
     def is_admin(self) -> bool:
-        return Role.ADMIN in self.roles and not self.anonymous
+        return Role.ADMIN in self.roles
 
     @property
     def reads_beyond_public(self) -> bool:

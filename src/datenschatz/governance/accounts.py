@@ -349,7 +349,11 @@ def principal_for_user(
     kinds = frozenset(m.reviewer_kind for m in memberships if m.reviewer_kind is not None)
     grants = _optional("datenschatz.governance.grants", "active_grant_dataset_ids")
     reviews = _optional("datenschatz.governance.releases", "pending_review_dataset_ids")
-    partner_ids = frozenset(grants(session, user_id, now or utcnow())) if grants else frozenset()
+    partner_ids: frozenset[int] = frozenset()
+    if grants is not None:
+        # A token scoped to grants (grant:N) reaches only those grants' datasets.
+        narrowed = frozenset(scopes) if scopes is not None else None
+        partner_ids = frozenset(grants(session, user_id, now or utcnow(), scopes=narrowed))
     review_ids = (
         frozenset(reviews(session, user_id)) if reviews and Role.REVIEWER in roles else frozenset()
     )

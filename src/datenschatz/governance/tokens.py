@@ -103,20 +103,30 @@ class IssuedToken:
     info: TokenInfo
 
 
-def _check_scopes(scopes: Iterable[str], user: User, roles: frozenset[Role]) -> tuple[str, ...]:
-    chosen = tuple(sorted(set(scopes)))
-    unknown = [s for s in chosen if s not in ALL_SCOPES]
+GRANT_SCOPE_PREFIX = "grant:"
+
+
+def _is_grant_scope(scope: str) -> bool:
+    number = scope.removeprefix(GRANT_SCOPE_PREFIX)
+    return scope.startswith(GRANT_SCOPE_PREFIX) and number.isdigit()
+
+
+def _check_scopes(scopes: Iterable[str], roles: frozenset[Role]) -> tuple[str, ...]:
+    """Known scopes only; ``grant:N`` limits partner access to grant N and implies ``read``."""
+    chosen = set(scopes)
+    unknown = [s for s in sorted(chosen) if s not in ALL_SCOPES and not _is_grant_scope(s)]
     if unknown:
         raise InputError(
-            f"Unknown scope {unknown[0]!r}; known: {', '.join(sorted(ALL_SCOPES))}.",
+            f"Unknown scope {unknown[0]!r}; known: {', '.join(sorted(ALL_SCOPES))}, grant:N.",
             parameter="scope",
         )
     if not chosen:
         raise InputError("A token needs at least one scope.", parameter="scope")
     if Scope.ADMIN.value in chosen and Role.ADMIN not in roles:
         raise InputError("Only admins may hold a token with the admin scope.", parameter="scope")
-    del user
-    return chosen
+    if any(_is_grant_scope(s) for s in chosen):
+        chosen.add(Scope.READ.value)
+    return tuple(sorted(chosen))
 
 
 def create_token(
@@ -134,7 +144,7 @@ def create_token(
             "--expires-days must be a positive number of days.", parameter="expires_days"
         )
     roles = principal_for_user(session, user.id).roles
-    chosen = _check_scopes(scopes, user, roles)
+    chosen = _check_scopes(scopes, roles)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     token = ApiToken(

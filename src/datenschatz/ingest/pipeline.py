@@ -28,6 +28,7 @@ from datenschatz.catalog.datasets import (
 )
 from datenschatz.db.models import Dataset, Version
 from datenschatz.errors import IngestError, InputError, TooLarge
+from datenschatz.governance import audit
 from datenschatz.hub import Hub
 from datenschatz.ingest import readers
 from datenschatz.ingest.model import IngestOptions, Staged
@@ -139,7 +140,14 @@ def commit_version(
     """
     check_slug(dataset)
     progress("writing")
-    stored = hub.store.write(con, staged.select_sql, prefix=dataset)
+    try:
+        stored = hub.store.write(con, staged.select_sql, prefix=dataset)
+    except duckdb.Error:
+        if staged.retry is None:
+            raise
+        log.info("optimistic reading of %s did not hold; reading it carefully", source.name)
+        staged = staged.retry()
+        stored = hub.store.write(con, staged.select_sql, prefix=dataset)
     try:
         if stored.row_count == 0:
             raise IngestError("The file has no data rows.", file=source.name)
@@ -174,6 +182,14 @@ def commit_version(
                     )
                     session.add(version)
                     session.flush()
+                    audit.record(
+                        session,
+                        actor=actor,
+                        action="dataset.ingest",
+                        object_type="dataset",
+                        object_id=dataset,
+                        details={"version": version.number, "rows": version.row_count},
+                    )
                     return VersionInfo.of(version)
             except IntegrityError:
                 # A concurrent ingest took the same version number or created the dataset
