@@ -119,6 +119,37 @@ class Settings(BaseSettings):
     port: Annotated[
         int, Field(ge=1, le=65535, description="Port `datenschatz serve` listens on.")
     ] = 8000
+    mqtt_url: Annotated[
+        str | None,
+        Field(
+            description=(
+                "MQTT broker for SensorThings over MQTT, e.g. mqtt://127.0.0.1:1883 "
+                "(mqtts:// for TLS, user:password@ for credentials). When set, `datenschatz "
+                "serve` runs the MQTT bridge too; `datenschatz sensors bridge` runs it alone."
+            )
+        ),
+    ] = None
+    mqtt_client_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            description=(
+                "MQTT client id of the bridge. Its persistent session (subscriptions, queued "
+                "messages) is kept under this id: give each bridge process its own."
+            ),
+        ),
+    ] = "datenschatz-bridge"
+    mqtt_base_url: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Absolute SensorThings base URL used for self links in MQTT notifications, "
+                "e.g. https://daten.example.org/sta/v1.1. Default: "
+                "http://<host>:<port>/sta/v1.1."
+            )
+        ),
+    ] = None
     log_level: Annotated[str, Field(description="Log level: DEBUG, INFO, WARNING or ERROR.")] = (
         "INFO"
     )
@@ -135,6 +166,35 @@ class Settings(BaseSettings):
             ),
         ),
     ] = "technical,political,ethical"
+    rate_limit_token_per_minute: Annotated[
+        int,
+        Field(
+            ge=0,
+            description=(
+                "Requests one API token may send per minute (per API process); 0 switches the "
+                "limit off."
+            ),
+        ),
+    ] = 1200
+    rate_limit_ip_per_minute: Annotated[
+        int,
+        Field(
+            ge=0,
+            description=(
+                "Requests without a valid token one client address may send per minute (per "
+                "API process); 0 switches the limit off."
+            ),
+        ),
+    ] = 600
+    rate_limit_trust_forwarded: Annotated[
+        bool,
+        Field(
+            description=(
+                "Take the client address from the last X-Forwarded-For entry (set this behind "
+                "a reverse proxy that writes it, never otherwise)."
+            )
+        ),
+    ] = False
 
     @field_validator("log_level")
     @classmethod
