@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -165,6 +166,8 @@ def ingest(
                         f"{column.get('message') or str(column['rejected_count']) + ' rejected'}",
                         highlight=False,
                     )
+        hub.engine.dispose()
+        _EXIT.fast = True
 
 
 @app.command()
@@ -313,12 +316,31 @@ def store_check(
             raise typer.Exit(1)
 
 
+class _Exit:
+    """Set by a command that leaves nothing to clean up (see :func:`main`)."""
+
+    fast = False
+
+
+_EXIT = _Exit()
+
+
 def main() -> None:
     try:
         app()
     except ConfigError as exc:  # raised while building settings, before any command ran
         err.print(f"error: {exc}", highlight=False)
         sys.exit(2)
+    except SystemExit as exc:
+        if not _EXIT.fast or exc.code not in (0, None):
+            raise
+        # The command's files are fsynced, its transactions committed and its connections
+        # closed: skip the interpreter's teardown of DuckDB, pyarrow and SQLAlchemy, which
+        # costs a quarter of a second after every ingest.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(0)
 
 
 if __name__ == "__main__":

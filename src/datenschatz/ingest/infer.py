@@ -73,6 +73,8 @@ BOOLEAN_PAIRS: dict[str, tuple[str, str]] = {
 
 SAMPLE_ROWS = 2000
 SAMPLE_VALUES = 200
+# Message of the error an optimistic SELECT raises at a value its guess does not fit.
+MISFIT = "datenschatz: value does not fit the guessed type"
 MIN_SHARE = 0.5  # a hypothesis must fit at least this share of the sampled values
 
 # Patterns shared by Python (sampling) and DuckDB's RE2 (the full pass): keep to the subset
@@ -441,6 +443,51 @@ def infer(
     rows_from = typed_source(native) if native and typed_source is not None else source.sql
     select = f"SELECT {', '.join(selects)} FROM {rows_from}"
     return Inference(select, notes, types, separator, rows)
+
+
+def infer_optimistic(
+    source: Source,
+    columns: Sequence[tuple[str, str]],
+    *,
+    sample: Sequence[Sequence[str | None]],
+    decimal_hint: str = ".",
+) -> Inference | None:
+    """Type the columns from the first rows alone, betting that every later value fits too.
+
+    This spares :func:`infer`'s full counting pass: the returned SELECT converts each value
+    with the same check and cast the careful path would choose, and raises a DuckDB error at
+    the first value that does not fit, so a bet that fails never yields a wrong value. The
+    caller then runs :func:`infer`. Returns None where the first rows leave a choice that only
+    counts over all rows can settle (two candidate conversions for a column).
+    """
+    cols = [_Column(src, name) for src, name in columns]
+    _plan(source, cols, (), sample, False)
+    if any(len(c.candidates) > 1 for c in cols):
+        return None
+    selects = []
+    types: dict[str, str] = {}
+    for col in cols:
+        src = sql_ident(col.source)
+        if not col.candidates:
+            expr, types[col.name] = src, "VARCHAR"
+        else:
+            conv = col.chosen = col.candidates[0]
+            _finish(col, conv, good=1)
+            misfit = sql_string(f"{MISFIT}: {col.source}")
+            expr = (
+                f"CASE WHEN {src} IS NULL THEN NULL WHEN {conv.check(src)} "
+                f"THEN {conv.cast(src)} ELSE error({misfit}) END"
+            )
+            types[col.name] = conv.sql_type
+        selects.append(f"{expr} AS {sql_ident(col.name)}")
+    votes = Counter(c.chosen.convention for c in cols if c.chosen and c.chosen.convention)
+    if votes["de"] != votes["en"]:
+        separator = "," if votes["de"] > votes["en"] else "."
+    else:
+        separator = "," if decimal_hint == "," else "."
+    notes = {c.name: c.note for c in cols if c.note != ColumnNote()}
+    select = f"SELECT {', '.join(selects)} FROM {source.sql}"
+    return Inference(select, notes, types, separator, rows=-1)
 
 
 def _native(col: _Column) -> bool:

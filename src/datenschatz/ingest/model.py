@@ -12,6 +12,7 @@ file, line, column or feature in the error's details. They never touch the catal
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,3 +65,6 @@ class Staged:
     warnings: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)  # format facts: encoding, delimiter...
     cleanup: list[Path] = field(default_factory=list)  # temp files to delete after writing
+    # For an optimistic reading, whose SELECT raises where the data defies its guess: returns
+    # the careful reading of the same source (same cleanup), which the pipeline writes instead.
+    retry: Callable[[], Staged] | None = None

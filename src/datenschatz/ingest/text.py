@@ -38,7 +38,7 @@ import duckdb
 
 from datenschatz.errors import IngestError
 from datenschatz.ingest import sniff
-from datenschatz.ingest.infer import Inference, Source, check_names, infer
+from datenschatz.ingest.infer import Inference, Source, check_names, infer, infer_optimistic
 from datenschatz.ingest.model import IngestOptions, Staged
 from datenschatz.store.duck import sql_ident, sql_string
 
@@ -49,6 +49,9 @@ CHUNK = 4 * 1024 * 1024
 # per chunk costs fresh pages each time, about 0.1 CPU s per 100 MB).
 VALIDATE_CHUNK = 64 * 1024
 MAX_LINE_BYTES = 16 * 1024 * 1024
+# From this size on, a file is first read in one optimistic pass (types guessed from its first
+# rows, checked while writing); smaller files are cheap to read carefully at once.
+OPTIMISTIC_MIN_BYTES = 8 * 1024 * 1024
 # UTF-8 for ÄÖÜäöüß and €: in a file that is not valid UTF-8 they mean mixed encodings.
 _UTF8_GERMAN = re.compile(rb"\xc3[\x84\x96\x9c\xa4\xb6\xbc\x9f]|\xe2\x82\xac")
 _FOUND = re.compile(r"Found: (\d+)")
@@ -72,38 +75,78 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions)
             temps.append(source)
         dialect = sniff.sniff_dialect(_head_text(source), complete=complete, file=shown)
         names = check_names(dialect.names, file=shown, line=dialect.header_line)
-        try:
-            rows, result = _infer(con, source, dialect, names)
-        except duckdb.Error as exc:
-            raise _diagnose(con, source, dialect, len(names), exc, shown) from None
-        if result.rows == 0:
-            raise IngestError(
-                f"The file has no data rows below its header (line {dialect.header_line}).",
-                file=shown,
-                line=dialect.header_line,
-            )
+        details = {
+            "encoding": encoding.label,
+            "delimiter": None
+            if dialect.delimiter == sniff.SINGLE_COLUMN_DELIMITER
+            else dialect.delimiter,
+            "quote_char": dialect.quote,
+            "preamble_lines": dialect.preamble_lines,
+            "header_line": dialect.header_line,
+        }
+
+        def careful() -> Staged:
+            return _read_careful(con, source, dialect, names, details, temps, shown)
+
+        guess = None
+        large = source.stat().st_size >= OPTIMISTIC_MIN_BYTES
+        if large and len(names) > 1 and not dialect.sample_is_all:
+            text = f"read_csv({_csv_options(source, dialect, len(names))})"
+            rows = Source(con, text, table=False)
+            columns = [(f"c{i}", name) for i, name in enumerate(names, start=1)]
+            try:
+                guess = infer_optimistic(
+                    rows, columns, sample=dialect.sample, decimal_hint=dialect.decimal_hint
+                )
+            except duckdb.Error:
+                guess = None  # the careful reading names what is wrong with the file
+        if guess is None:
+            return careful()
+        # Most large files are regular: one pass converts and writes them. Should a later
+        # value not fit the guess, writing fails and the pipeline reads the file carefully.
+        return Staged(
+            select_sql=guess.select_sql,
+            format="csv",
+            notes=guess.notes,
+            details={**details, "decimal_separator": guess.decimal_separator},
+            cleanup=temps,
+            retry=careful,
+        )
     except BaseException:
         for tmp in temps:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _read_careful(
+    con: duckdb.DuckDBPyConnection,
+    source: Path,
+    dialect: sniff.Dialect,
+    names: list[str],
+    details: Mapping[str, object],
+    temps: list[Path],
+    shown: str,
+) -> Staged:
+    """Count over all rows before choosing types; name every value that does not fit."""
+    try:
+        rows, result = _infer(con, source, dialect, names)
+    except duckdb.Error as exc:
+        raise _diagnose(con, source, dialect, len(names), exc, shown) from None
+    if result.rows == 0:
+        raise IngestError(
+            f"The file has no data rows below its header (line {dialect.header_line}).",
+            file=shown,
+            line=dialect.header_line,
+        )
     if rows.stored:  # the rows are in DuckDB now; the SELECT no longer reads the file
         for tmp in temps:
             tmp.unlink(missing_ok=True)
-        temps = []
-    single = dialect.delimiter == sniff.SINGLE_COLUMN_DELIMITER
-    details = {
-        "encoding": encoding.label,
-        "delimiter": None if single else dialect.delimiter,
-        "quote_char": dialect.quote,
-        "preamble_lines": dialect.preamble_lines,
-        "header_line": dialect.header_line,
-        "decimal_separator": result.decimal_separator,
-    }
+        temps.clear()
     return Staged(
         select_sql=result.select_sql,
         format="csv",
         notes=result.notes,
-        details=details,
+        details={**details, "decimal_separator": result.decimal_separator},
         cleanup=temps,
     )
 
