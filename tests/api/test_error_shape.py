@@ -26,9 +26,14 @@ BAD_REQUESTS = {
     "/ogc/conformance": ("get", {"unbekannt": "1"}, 400),
     "/ogc/api": ("get", {"unbekannt": "1"}, 400),
     "/ogc/collections": ("get", {"unbekannt": "1"}, 400),
+    "/api/v1/admin/users": ("get", {}, 401),
+    "/api/v1/admin/tokens": ("get", {}, 401),
+    "/api/v1/admin/audit": ("get", {"limit": "0"}, 400),
+    "/api/v1/admin/audit.csv": ("get", {}, 401),
+    "/api/v1/admin/audit/verify": ("get", {}, 401),
 }
 # Routes that take no input at all.
-NO_INPUT = {"/health", "/"}
+NO_INPUT = {"/health", "/", "/api/v1/me"}
 
 
 @pytest.fixture

@@ -8,8 +8,10 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from datenschatz import __version__
-from datenschatz.api import errors, ogc, rest_datasets, rest_rows, rest_sql
+from datenschatz.api import errors, ogc, rest_admin, rest_datasets, rest_rows, rest_sql
 from datenschatz.api.cache import ResponseCache
+from datenschatz.api.ratelimit import RateLimitMiddleware
+from datenschatz.api.requestlog import RequestLogMiddleware
 from datenschatz.db.models import Dataset, DatasetStatus
 from datenschatz.hub import Hub
 
@@ -30,6 +32,9 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(rest_rows.router)
     app.include_router(rest_sql.router)
     app.include_router(ogc.router)
+    app.include_router(rest_admin.router)
+    app.add_middleware(RateLimitMiddleware, settings=hub.settings)
+    app.add_middleware(RequestLogMiddleware, key=hub.settings.signing_key())
 
     @app.get("/health", tags=["meta"], summary="Liveness and database check")
     def health() -> dict[str, str]:

@@ -8,6 +8,7 @@ carries no internal detail.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from datenschatz.errors import DatenschatzError
+from datenschatz.errors import DatenschatzError, RateLimited, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,16 @@ async def _datenschatz_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DatenschatzError)
     if exc.status >= 500:
         log.error("internal error %s: %s", exc.code, exc.message)
-    return JSONResponse(exc.to_dict(), status_code=exc.status)
+    return JSONResponse(exc.to_dict(), status_code=exc.status, headers=error_headers(exc))
+
+
+def error_headers(exc: DatenschatzError) -> dict[str, str]:
+    """Headers an error status calls for: Retry-After on 429, WWW-Authenticate on 401."""
+    if isinstance(exc, RateLimited):
+        return {"Retry-After": str(max(1, math.ceil(float(exc.details.get("retry_after", 1)))))}
+    if isinstance(exc, Unauthorized):
+        return {"WWW-Authenticate": 'Bearer, Basic realm="datenschatz"'}
+    return {}
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
