@@ -1,0 +1,1 @@
+"""Importers that turn other publishers' sensor files into SensorThings entities, idempotently."""
