@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from datenschatz.commands.accounts import audit_app, token_app, user_app
 from datenschatz.errors import ConfigError, DatenschatzError
 from datenschatz.hub import Hub
 
@@ -28,6 +29,9 @@ db_app = typer.Typer(help="Relational store.", no_args_is_help=True)
 store_app = typer.Typer(help="Version store.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(store_app, name="store")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)

@@ -1,0 +1,1 @@
+"""Command groups of the `datenschatz` command line, one module per area."""
