@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from datenschatz.access.policy import Principal, Role
+from datenschatz.access.policy import Principal, Role, Scope, ensure_scope
 from datenschatz.db.governance_release_models import (
     Challenge,
     ExtraDatasetRequest,
@@ -27,7 +27,7 @@ from datenschatz.db.governance_release_models import (
     TeamMember,
 )
 from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, utcnow
-from datenschatz.errors import Conflict, Forbidden, InputError, NotFound, Unauthorized
+from datenschatz.errors import Conflict, Forbidden, InputError, NotFound
 from datenschatz.governance import audit
 
 GRANT_SCOPE_PREFIX = "grant:"
@@ -223,16 +223,18 @@ def is_team_member(session: Session, principal: Principal, team_id: int) -> bool
 
 def is_challenge_reviewer(principal: Principal, challenge: Challenge) -> bool:
     """Admins, and reviewers named by the challenge (every reviewer when it names none)."""
-    if Role.ADMIN in principal.roles:
+    if principal.is_admin:
         return True
     if Role.REVIEWER not in principal.roles or principal.user_id is None:
         return False
     return not challenge.reviewer_ids or principal.user_id in challenge.reviewer_ids
 
 
-def _signed_in(principal: Principal) -> int:
+def signed_in(principal: Principal) -> int:
+    """The caller's user id, for actions a person takes (the CLI's system admin has none)."""
+    ensure_scope(principal, Scope.WRITE)
     if principal.user_id is None:
-        raise Unauthorized("Sign in or send an API token to do this.")
+        raise Forbidden("This needs a user account: act as a user (--as NAME).")
     return principal.user_id
 
 
@@ -251,7 +253,7 @@ def get_grant(session: Session, principal: Principal, grant_id: int) -> Grant:
 
 def accept_grant(session: Session, principal: Principal, grant_id: int) -> GrantInfo:
     """A team member accepts the challenge's terms: the grant becomes active."""
-    user_id = _signed_in(principal)
+    user_id = signed_in(principal)
     grant = get_grant(session, principal, grant_id)
     if not is_team_member(session, principal, grant.team_id):
         raise Forbidden("Only a member of the team accepts the terms.", grant=grant_id)
@@ -277,12 +279,10 @@ def accept_grant(session: Session, principal: Principal, grant_id: int) -> Grant
 
 def revoke_grant(session: Session, principal: Principal, grant_id: int, reason: str) -> GrantInfo:
     """An admin ends a grant at once."""
-    if Role.ADMIN not in principal.roles:
-        get_grant(session, principal, grant_id)  # hidden grants look absent
-        if principal.anonymous:
-            raise Unauthorized("Sign in or send an API token to do this.")
-        raise Forbidden("Only an admin revokes a grant.", grant=grant_id)
+    ensure_scope(principal, Scope.WRITE)
     grant = get_grant(session, principal, grant_id)
+    if not principal.is_admin:
+        raise Forbidden("Only an admin revokes a grant.", grant=grant_id)
     if not reason.strip():
         raise InputError("Give the reason for the revocation.", parameter="reason")
     if grant.revoked_at is not None:
@@ -376,7 +376,7 @@ def request_extra_dataset(
     session: Session, principal: Principal, grant_id: int, slug: str, why: str
 ) -> ExtraRequestInfo:
     """A team asks for a dataset beyond its challenge's; a reviewer decides it."""
-    user_id = _signed_in(principal)
+    user_id = signed_in(principal)
     grant = get_grant(session, principal, grant_id)
     if not is_team_member(session, principal, grant.team_id):
         raise Forbidden("Only a member of the team asks for more data.", grant=grant_id)
@@ -427,6 +427,7 @@ def decide_extra_dataset(
         if not is_team_member(session, principal, grant.team_id):
             raise NotFound("No such request.", request=request_id)
         raise Forbidden("A reviewer of the challenge decides this request.")
+    ensure_scope(principal, Scope.WRITE)
     if request.status is not ExtraStatus.PENDING:
         raise Conflict("The request was already decided.", request=request_id)
     if not reason.strip():

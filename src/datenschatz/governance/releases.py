@@ -418,6 +418,13 @@ def _ensure_may_decide(principal: Principal, release: ReleaseRequest, question: 
         )
 
 
+def _same_person(release: ReleaseRequest, principal: Principal) -> bool:
+    """Whether ``principal`` made the request (by account; by name for accountless admins)."""
+    if release.requested_by is not None or principal.user_id is not None:
+        return release.requested_by == principal.user_id
+    return release.requested_by_name == principal.name
+
+
 def _checklist(answers: dict[str, Any] | None) -> dict[str, str]:
     answers = answers or {}
     unknown = sorted(set(answers) - set(ETHICS_CHECKLIST))
@@ -542,11 +549,7 @@ def decide(
             raise InputError(
                 f"This release does not need the {asked.value} decision.", parameter="question"
             )
-        if (
-            approve
-            and release.requested_by is not None
-            and (release.requested_by == principal.user_id)
-        ):
+        if approve and _same_person(release, principal):
             raise Forbidden(
                 "Four-eyes principle: the requester may not approve their own release.",
                 release=release_id,

@@ -1,0 +1,64 @@
+"""Builders for the release-workflow and challenge tests: users with roles, principals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from datenschatz.access.policy import Principal
+from datenschatz.db.models import utcnow
+from datenschatz.governance.accounts import create_user, get_user, principal_for_user
+from datenschatz.hub import Hub
+from datenschatz.services.publish import publish
+from tests.helpers import add_version
+
+CHECKLIST = {
+    "purpose": "Let start-ups plan solar roofs.",
+    "harm": "Nobody: values are per building block.",
+    "context": "Low-cost sensors are not reference stations.",
+    "linkage": "Blocks of at least 5 households; no linkage found.",
+}
+
+
+def user(hub: Hub, name: str, role: str | None = None, **kw: Any) -> Principal:
+    """Create ``name`` with ``role`` (``org=`` for stewards, ``reviewer_kind=`` for reviewers)."""
+    with hub.session() as session:
+        create_user(session, name, role=role, actor="test", **kw)
+    return who(hub, name)
+
+
+def who(hub: Hub, name: str) -> Principal:
+    """The current principal of ``name`` (grants and reviews as of now)."""
+    with hub.session() as session:
+        return principal_for_user(session, get_user(session, name).id)
+
+
+def board(hub: Hub) -> dict[str, str]:
+    """The three board members, by question answered."""
+    user(hub, "dpo", "reviewer", reviewer_kind="data_protection_officer")
+    user(hub, "owner", "reviewer", reviewer_kind="data_owner")
+    user(hub, "ethics", "reviewer", reviewer_kind="ethics_reviewer")
+    return {"technical": "dpo", "political": "owner", "ethical": "ethics"}
+
+
+def draft(hub: Hub, slug: str = "solar", sql: str = "SELECT 1 AS id, 2.5 AS kwh") -> None:
+    add_version(hub, slug, sql)
+
+
+def published(hub: Hub, slug: str, sql: str = "SELECT 1 AS id, 2.5 AS kwh") -> None:
+    add_version(hub, slug, sql)
+    publish(hub, slug, actor="test")
+
+
+def days(n: float) -> Any:
+    return utcnow() + timedelta(days=n)
+
+
+def partner_dataset(hub: Hub, slug: str, sql: str = "SELECT 1 AS id, 7 AS kw") -> None:
+    """A published dataset at the partner level."""
+    from datenschatz.catalog.datasets import get_dataset
+    from datenschatz.db.models import AccessLevel
+
+    published(hub, slug, sql)
+    with hub.session() as session:
+        get_dataset(session, slug).access_level = AccessLevel.PARTNER
