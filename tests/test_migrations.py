@@ -14,6 +14,7 @@ from datenschatz.db.migrate import (
     upgrade,
 )
 from datenschatz.db.models import Base
+from datenschatz.db.search_models import include_name
 from datenschatz.db.session import make_engine
 
 
@@ -21,7 +22,9 @@ def test_migrations_match_the_models(database_url: str) -> None:
     engine = make_engine(database_url)
     upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_name": include_name}), Base.metadata
+        )
     engine.dispose()
     assert diff == []
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from datenschatz.access.policy import Principal, ensure_version
+from datenschatz.catalog import usage
 from datenschatz.errors import InputError
 from datenschatz.hub import Hub
 from datenschatz.services.fingerprint import fingerprint
@@ -94,6 +95,7 @@ class PreparedRows:
         return fingerprint("rows", q.fingerprint(self.source.table), q.limit, q.cursor)
 
     def run(self) -> RowsResult:
+        usage.record(self.hub.engine, self.source.dataset)
         settings = self.hub.settings
         con = self.hub.query_duckdb()
         try:
@@ -166,6 +168,7 @@ class PreparedAggregate:
         return fingerprint("aggregate", self.query.fingerprint(self.source.table))
 
     def run(self) -> AggregateResultView:
+        usage.record(self.hub.engine, self.source.dataset)
         con = self.hub.query_duckdb()
         try:
             result = run_aggregate(
@@ -235,6 +238,7 @@ class PreparedDownload:
 
     def run(self) -> Download:
         """Start the download; refusals (e.g. too many rows for XLSX) are raised here."""
+        usage.record(self.hub.engine, self.source.dataset)
         settings = self.hub.settings
         result = export(
             lambda: self.hub.query_duckdb(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from datenschatz.db.models import Base
+from datenschatz.db.search_models import include_name
 
 engine = context.config.attributes["engine"]
 
@@ -13,5 +14,6 @@ with engine.begin() as connection:
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_name=include_name,
     )
     context.run_migrations()
