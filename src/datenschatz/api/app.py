@@ -8,7 +8,15 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from datenschatz import __version__
-from datenschatz.api import errors, ogc, rest_admin, rest_datasets, rest_rows, rest_sql
+from datenschatz.api import (
+    errors,
+    ogc,
+    rest_admin,
+    rest_datasets,
+    rest_rows,
+    rest_sql,
+    rest_treatments,
+)
 from datenschatz.api.cache import ResponseCache
 from datenschatz.api.ratelimit import RateLimitMiddleware
 from datenschatz.api.requestlog import RequestLogMiddleware
@@ -33,6 +41,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(rest_sql.router)
     app.include_router(ogc.router)
     app.include_router(rest_admin.router)
+    app.include_router(rest_treatments.router)
     app.add_middleware(RateLimitMiddleware, settings=hub.settings)
     app.add_middleware(RequestLogMiddleware, key=hub.settings.signing_key())
 
