@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Column,
     DateTime,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from datenschatz.db.models import Base, JSONType
@@ -37,6 +39,9 @@ from datenschatz.db.models import Base, JSONType
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 TS = DateTime(timezone=True)
+
+# JSON where Python None is SQL NULL (no 'null' text to write and parse per observation).
+NullableJSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class StaThing(Base):
@@ -187,11 +192,11 @@ class StaObservation(Base):
     result_kind: Mapped[int] = mapped_column(SmallInteger)
     result_number: Mapped[float | None] = mapped_column(Float, default=None)
     result_string: Mapped[str | None] = mapped_column(Text, default=None)
-    result_json: Mapped[Any] = mapped_column(JSONType, default=None, nullable=True)
-    result_quality: Mapped[Any] = mapped_column(JSONType, default=None, nullable=True)
+    result_json: Mapped[Any] = mapped_column(NullableJSON, default=None, nullable=True)
+    result_quality: Mapped[Any] = mapped_column(NullableJSON, default=None, nullable=True)
     valid_time_start: Mapped[datetime | None] = mapped_column(TS, default=None)
     valid_time_end: Mapped[datetime | None] = mapped_column(TS, default=None)
-    parameters: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
+    parameters: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON, default=None)
     datastream_id: Mapped[int] = mapped_column(ForeignKey("sta_datastream.id", ondelete="CASCADE"))
     feature_of_interest_id: Mapped[int] = mapped_column(
         ForeignKey("sta_feature_of_interest.id", ondelete="CASCADE"), index=True

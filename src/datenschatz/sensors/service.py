@@ -11,12 +11,12 @@ it commits.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, delete, event, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from datenschatz.access.policy import Principal, Scope, ensure_scope
@@ -52,6 +52,7 @@ LOC: Table = StaLocation.__table__  # type: ignore[assignment]
 THING: Table = StaThing.__table__  # type: ignore[assignment]
 HL: Table = StaHistoricalLocation.__table__  # type: ignore[assignment]
 
+_ZERO = timedelta(0)
 GEO_ENCODINGS = ("application/geo+json", "application/vnd.geo+json")
 
 
@@ -496,6 +497,16 @@ _OBS_KEYS = (
 )
 
 
+def _fast_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return parse_time(text, "phenomenonTime")
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment if moment.utcoffset() == _ZERO else moment.astimezone(UTC)
+
+
 def observation_values(
     datastream_id: int, item: Mapping[str, Any], default_feature: int | None
 ) -> dict[str, Any]:
@@ -515,6 +526,8 @@ def observation_values(
         start, end = datetime.now(UTC), None
     elif isinstance(raw_time, datetime):
         start, end = _aware(raw_time), None
+    elif isinstance(raw_time, str) and "/" not in raw_time:
+        start, end = _fast_time(raw_time), None
     else:
         start, end = parse_interval(raw_time, "phenomenonTime")
     result_time = item.get("resultTime")
@@ -547,21 +560,100 @@ def observation_values(
     }
 
 
-def _insert_rows(
-    session: Session, rows: list[dict[str, Any]], *, skip_duplicates: bool
-) -> list[int]:
-    """Insert observation rows in one executemany; ids in the order of ``rows``."""
-    if not rows:
-        return []
-    dialect = session.get_bind().dialect.name
-    if skip_duplicates and dialect == "sqlite":
-        stmt: Any = sqlite.insert(OBS).on_conflict_do_nothing(index_elements=["dedup_key"])
-    elif skip_duplicates and dialect == "postgresql":
-        stmt = postgresql.insert(OBS).on_conflict_do_nothing(index_elements=["dedup_key"])
+_JSON_KEYS = ("result_json", "result_quality", "parameters")
+_TIME_KEYS = (
+    "phenomenon_time_start",
+    "phenomenon_time_end",
+    "result_time",
+    "valid_time_start",
+    "valid_time_end",
+)
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    # The text form SQLAlchemy's SQLite DateTime reads and writes, in UTC.
+    if value is None:
+        return None
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _driver_rows(dialect: str, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    json_at = {_OBS_KEYS.index(k) for k in _JSON_KEYS}
+    time_at = {_OBS_KEYS.index(k) for k in _TIME_KEYS}
+    if dialect == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        def to_json(value: Any) -> Any:
+            return None if value is None else Jsonb(value)
+
+        def to_time(value: Any) -> Any:
+            return value
     else:
-        stmt = insert(OBS)
-    result = session.execute(stmt.returning(OBS.c.id, sort_by_parameter_order=True), rows)
-    return [int(i) for i in result.scalars()]
+
+        def to_json(value: Any) -> Any:
+            return None if value is None else json.dumps(value, ensure_ascii=False)
+
+        to_time = _sqlite_time
+    converted = []
+    for row in rows:
+        values = [row[k] for k in _OBS_KEYS]
+        for i in json_at:
+            if values[i] is not None:
+                values[i] = to_json(values[i])
+        for i in time_at:
+            if values[i] is not None:
+                values[i] = to_time(values[i])
+        converted.append(tuple(values))
+    return converted
+
+
+def _insert_rows(
+    session: Session, rows: list[dict[str, Any]], *, skip_duplicates: bool, want_ids: bool
+) -> tuple[int, list[int]]:
+    """Insert observation rows with one DB-API executemany: (rows inserted, ids if wanted).
+
+    This bypasses SQLAlchemy's per-row parameter processing (the fast path for importers,
+    MQTT and CreateObservations). On SQLite the ids of one executemany are consecutive (the
+    statement holds the write lock, and no row is skipped without ``skip_duplicates``), so
+    they are derived from the largest id afterwards; PostgreSQL returns them.
+    """
+    if not rows:
+        return 0, []
+    dialect = session.get_bind().dialect.name
+    placeholder = "%s" if dialect == "postgresql" else "?"
+    sql = (
+        f"INSERT INTO {OBS.name} ({', '.join(_OBS_KEYS)}) "
+        f"VALUES ({', '.join([placeholder] * len(_OBS_KEYS))})"
+    )
+    if skip_duplicates:
+        sql += " ON CONFLICT (dedup_key) DO NOTHING"
+    params = _driver_rows(dialect, rows)
+    dbapi = session.connection().connection.dbapi_connection
+    assert dbapi is not None
+    cursor: Any = dbapi.cursor()
+    try:
+        if dialect == "postgresql" and want_ids:
+            cursor.executemany(sql + " RETURNING id", params, returning=True)
+            ids: list[int] = []
+            while True:
+                row = cursor.fetchone()
+                if row is not None:
+                    ids.append(int(row[0]))
+                if not cursor.nextset():
+                    break
+            return len(ids), ids
+        cursor.executemany(sql, params)
+        count = len(rows) if cursor.rowcount is None or cursor.rowcount < 0 else cursor.rowcount
+    finally:
+        cursor.close()
+    if not want_ids:
+        return count, []
+    if skip_duplicates:
+        raise AssertionError("ids of a de-duplicating insert are not known")
+    last = int(session.scalar(select(func.max(OBS.c.id))) or 0)
+    return count, list(range(last - len(rows) + 1, last + 1))
 
 
 def insert_observations_bulk(
@@ -589,10 +681,24 @@ def insert_observations_bulk(
         ):
             default_feature = feature_for_datastream(session, datastream_id)
         values.append(observation_values(datastream_id, item, default_feature))
-    ids = _insert_rows(session, values, skip_duplicates=True)
+    notify = events.has_subscribers()
+    dialect = session.get_bind().dialect.name
+    count, ids = _insert_rows(
+        session, values, skip_duplicates=True, want_ids=notify and dialect != "sqlite"
+    )
+    if notify and dialect == "sqlite":
+        # This transaction holds the write lock: the newest rows of the datastream are ours.
+        ids = list(
+            session.scalars(
+                select(OBS.c.id)
+                .where(OBS.c.datastream_id == datastream_id)
+                .order_by(OBS.c.id.desc())
+                .limit(count)
+            )
+        )[::-1]
     _observations_added(session, datastream_id, values)
     _queue_observations(session, ids)
-    return len(ids)
+    return count
 
 
 def _queue_observations(session: Session, ids: list[int]) -> None:
@@ -683,7 +789,7 @@ def create_observations(
                 else:
                     answers[slot] = "error: no such FeatureOfInterest"
             values, slots = kept, kept_slots
-        ids = _insert_rows(session, values, skip_duplicates=False)
+        _count, ids = _insert_rows(session, values, skip_duplicates=False, want_ids=True)
         for slot, obs_id in zip(slots, ids, strict=True):
             answers[slot] = f"{base_url}/Observations({obs_id})"
         _observations_added(session, datastream_id, values)

@@ -21,8 +21,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from datenschatz.errors import IngestError
+from datenschatz.sensors.importers.entities import ImportReport, Registry
 from datenschatz.sensors.importers.quantities import (
     HUMIDITY,
     PM1,
@@ -182,3 +186,75 @@ def stations_of(readings: Sequence[Reading]) -> Iterator[Station]:
         if reading.station not in seen:
             seen.add(reading.station)
             yield reading.station
+
+
+# --- into the SensorThings model ----------------------------------------------------------
+
+
+def import_files(
+    session: Session, paths: Sequence[Path], *, base_url: str, report: ImportReport | None = None
+) -> ImportReport:
+    """Import archive CSVs; the caller's session commits. Idempotent: see the module doc."""
+    report = report or ImportReport()
+    registry = Registry(session, base_url, report)
+    for path in paths:
+        parsed = parse_file(path)
+        report.files += 1
+        report.readings += len(parsed.readings)
+        report.skipped_lines += parsed.skipped_lines
+        report.skipped.extend(f"{parsed.name} {example}" for example in parsed.skipped_examples)
+        by_stream: dict[int, list[dict[str, Any]]] = {}
+        for reading in parsed.readings:
+            ident = _datastream(registry, reading.station, reading.quantity)
+            by_stream.setdefault(ident, []).append(
+                {
+                    "phenomenonTime": reading.time,
+                    "result": reading.value,
+                    "dedup_key": (
+                        f"sc:{reading.station.sensor_id}:{reading.quantity.key}:"
+                        f"{reading.time.isoformat()}"
+                    ),
+                }
+            )
+        for ident, rows in by_stream.items():
+            registry.observations(ident, rows)
+    return report
+
+
+def _datastream(registry: Registry, station: Station, quantity: Quantity) -> int:
+    point = None
+    if station.lat is not None and station.lon is not None:
+        point = (station.lon, station.lat)
+    thing = registry.thing(
+        f"{SOURCE}/location/{station.location_id}",
+        name=f"sensor.community station {station.location_id}",
+        description=(
+            f"Citizen-science measuring station (sensor.community location {station.location_id})."
+        ),
+        properties={"source": SOURCE, "location_id": station.location_id},
+        point=point,
+        location_name=f"sensor.community location {station.location_id}",
+    )
+    sensor = registry.sensor(
+        f"{SOURCE}/sensor/{station.sensor_id}",
+        name=f"{station.sensor_type} {station.sensor_id}",
+        description=f"{station.sensor_type} sensor {station.sensor_id} of sensor.community",
+        metadata=f"https://sensor.community/en/sensors/{station.sensor_type.lower()}/",
+        properties={
+            "source": SOURCE,
+            "sensor_id": station.sensor_id,
+            "sensor_type": station.sensor_type,
+        },
+    )
+    return registry.datastream(
+        f"{SOURCE}/sensor/{station.sensor_id}/{quantity.key}",
+        name=f"{quantity.name} · {station.sensor_type} {station.sensor_id}",
+        description=(
+            f"{quantity.description}, measured by {station.sensor_type} sensor "
+            f"{station.sensor_id} (sensor.community), in {quantity.unit_symbol}"
+        ),
+        quantity=quantity,
+        thing_id=thing,
+        sensor_id=sensor,
+        properties={"source": SOURCE, "license": "ODbL-1.0 (database), DbCL-1.0 (contents)"},
+    )

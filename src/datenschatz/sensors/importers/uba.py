@@ -25,12 +25,18 @@ import csv
 import io
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from datenschatz.db.sensor_models import StaThing
 from datenschatz.errors import IngestError
+from datenschatz.sensors.importers.entities import ImportReport, Registry
 from datenschatz.sensors.importers.quantities import CO, NO2, O3, PM1, PM10, PM25, SO2, Quantity
 
 SOURCE = "Umweltbundesamt"
@@ -387,3 +393,123 @@ def _csv_end(date: str, clock: str, scope: str) -> datetime:
         raise ValueError(clock)
     hours, minutes = clock.split(":")[:2]
     return _mez(f"{iso} {int(hours):02d}:{minutes}:00")
+
+
+# --- into the SensorThings model ----------------------------------------------------------
+
+UBA_STATIONS_URL = "https://www.umweltbundesamt.de/daten/luft/luftdaten/stationen"
+
+
+def import_files(
+    session: Session, paths: Sequence[Path], *, base_url: str, report: ImportReport | None = None
+) -> ImportReport:
+    """Import UBA exports; metadata first, whatever the order of ``paths``. Idempotent.
+
+    Values of a station need its metadata (a station list or ``meta/json``), from this call or
+    an earlier import; ``measures/json`` also needs the ``components`` of a ``meta/json`` in
+    the same call. Values that cannot be placed are counted as skipped, with examples.
+    """
+    report = report or ImportReport()
+    registry = Registry(session, base_url, report)
+    files = [parse_file(path) for path in paths]
+    stations: dict[str, UbaStation] = _known_stations(session)
+    by_id: dict[str, UbaStation] = {s.ident: s for s in stations.values() if s.ident}
+    components: dict[str, UbaComponent] = {}
+    for file in files:
+        report.files += 1
+        for station in file.stations:
+            stations[station.code] = station
+            if station.ident:
+                by_id[station.ident] = station
+            _thing(registry, station)
+        components.update({c.ident: c for c in file.components})
+    for file in files:
+        if file.raw_measures is not None:
+            resolve_measures(file, by_id, components)
+        report.readings += len(file.values)
+        groups: dict[int, list[dict[str, Any]]] = {}
+        for value in file.values:
+            known = stations.get(value.station_code)
+            if known is None:
+                file.skip(value.station_code, "station unknown; import the station list first")
+                continue
+            ident = _datastream(registry, known, value.quantity, value.scope)
+            groups.setdefault(ident, []).append(
+                {
+                    "phenomenonTime": f"{_iso(value.start)}/{_iso(value.end)}",
+                    "result": value.value,
+                    "dedup_key": (
+                        f"uba:{value.station_code}:{value.quantity.key}:{value.scope}:"
+                        f"{_iso(value.start)}"
+                    ),
+                }
+            )
+        for ident, rows in groups.items():
+            registry.observations(ident, rows)
+        report.skipped_lines += file.skipped_lines
+        report.skipped.extend(f"{file.name} {example}" for example in file.skipped_examples)
+    return report
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _known_stations(session: Session) -> dict[str, UbaStation]:
+    """UBA stations imported before, from their Things' properties."""
+    found: dict[str, UbaStation] = {}
+    for name, properties in session.execute(select(StaThing.name, StaThing.properties)):
+        if not isinstance(properties, dict) or properties.get("source") != SOURCE:
+            continue
+        code = str(properties.get("station_code") or "")
+        if code:
+            found[code] = UbaStation(
+                ident=str(properties.get("station_id") or ""), code=code, name=str(name)
+            )
+    return found
+
+
+def _thing(registry: Registry, station: UbaStation) -> int:
+    point = None
+    if station.lon is not None and station.lat is not None:
+        point = (station.lon, station.lat)
+    described = ", ".join(p for p in (station.setting, station.kind, station.network) if p)
+    return registry.thing(
+        f"uba/station/{station.code}",
+        name=f"{station.code} {station.name}",
+        description="Air-quality monitoring station of the Umweltbundesamt network"
+        + (f" ({described})" if described else ""),
+        properties={
+            "source": SOURCE,
+            "station_code": station.code,
+            "station_id": station.ident or None,
+            "city": station.city or None,
+            "setting": station.setting or None,
+            "type": station.kind or None,
+            "network": station.network or None,
+        },
+        point=point,
+        location_name=f"{station.code} {station.name}",
+    )
+
+
+def _datastream(registry: Registry, station: UbaStation, quantity: Quantity, scope: str) -> int:
+    thing = _thing(registry, station)
+    sensor = registry.sensor(
+        f"uba/station/{station.code}/{quantity.key}",
+        name=f"{quantity.name} monitor {station.code}",
+        description=f"Reference measurement of {quantity.name} at station {station.code}",
+        metadata=UBA_STATIONS_URL,
+        properties={"source": SOURCE, "station_code": station.code},
+    )
+    averaging = SCOPE_NAMES.get(scope, scope)
+    return registry.datastream(
+        f"uba/station/{station.code}/{quantity.key}/{scope}",
+        name=f"{quantity.name} {averaging} · {station.code}",
+        description=f"{quantity.description}, {averaging} ({scope}) at UBA station "
+        f"{station.code}, in {quantity.unit_symbol}",
+        quantity=quantity,
+        thing_id=thing,
+        sensor_id=sensor,
+        properties={"source": SOURCE, "scope": scope, "license": "dl-de/by-2-0"},
+    )
