@@ -122,7 +122,7 @@ def test_aggregate_per_district_and_month_is_a_new_version_with_roles(hub: Hub) 
     assert report["population"] == "herne-kunden"
     assert report["k"] == 5
     assert report["smallest_group"] == min(r[2] for r in rows)
-    assert [list(t)[0] for t in report["treatments"]] == [
+    assert [next(iter(t)) for t in report["treatments"]] == [
         "drop",
         "generalize",
         "generalize",
@@ -161,7 +161,8 @@ def test_generalize_street_bands_and_hash(hub: Hub) -> None:
     assert report["never_publish"] == ["kunde_hash"]
     with hub.session() as session:
         role = get_roles(session, get_dataset(session, "kunden"))["kunde_hash"].role
-    assert role is not None and role.value == "direct_id"
+    assert role is not None
+    assert role.value == "direct_id"
 
 
 def test_free_text_must_be_dropped(hub: Hub) -> None:
