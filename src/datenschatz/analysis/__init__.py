@@ -1,0 +1,1 @@
+"""Analysis: derived datasets (recipes) and the effects of the city's measures."""
