@@ -34,6 +34,12 @@ BAD_REQUESTS = {
 }
 # Routes that take no input at all.
 NO_INPUT = {"/health", "/", "/api/v1/me"}
+# The DCAT-AP.de catalog and the metadata routes.
+BAD_REQUESTS.update(
+    {path: ("get", {"page": "0"}, 400) for path in ("/catalog", "/catalog.ttl", "/catalog.rdf")}
+)
+BAD_REQUESTS["/catalog.jsonld"] = ("get", {"modified_since": "gestern"}, 400)
+NO_INPUT |= {"/api/v1/organizations", "/api/v1/groups"}
 
 
 @pytest.fixture

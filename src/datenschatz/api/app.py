@@ -8,11 +8,13 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from datenschatz import __version__
+from datenschatz.api import dcat as dcat_api
 from datenschatz.api import (
     errors,
     ogc,
     rest_admin,
     rest_datasets,
+    rest_metadata,
     rest_rows,
     rest_sql,
     rest_treatments,
@@ -36,6 +38,8 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.state.hub = hub
     app.state.metadata_cache = ResponseCache(hub.settings.metadata_cache_seconds)
     errors.install(app)
+    app.include_router(dcat_api.router)
+    app.include_router(rest_metadata.router)
     app.include_router(rest_datasets.router)
     app.include_router(rest_rows.router)
     app.include_router(rest_sql.router)

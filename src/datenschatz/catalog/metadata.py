@@ -23,6 +23,7 @@ from datenschatz.catalog import vocab
 from datenschatz.db.catalog_models import DatasetGroup, Group
 from datenschatz.db.models import Dataset, Version
 from datenschatz.errors import InputError
+from datenschatz.governance import audit
 
 DEFAULT_LICENCE: Final = "dl-by-de/2.0"
 
@@ -346,6 +347,18 @@ def update_metadata(
     ``groups`` (a list of group slugs) sets the dataset's groups.
     """
     dataset = ensure_can_edit(session, principal, slug)
+    return apply_metadata(session, dataset, changes, actor=principal.name, replace=replace)
+
+
+def apply_metadata(
+    session: Session,
+    dataset: Dataset,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    replace: bool = False,
+) -> DatasetMetadata:
+    """:func:`update_metadata` without the access check, for system actors (demo, harvest)."""
     changes = dict(changes)
     groups = changes.pop(GROUPS_KEY, None)
     for name in COMPUTED:
@@ -378,24 +391,36 @@ def update_metadata(
             )
     group_ids = _group_ids(session, groups) if groups is not None else None
 
-    dataset.title = meta.title or dataset.title
-    dataset.description = meta.description
     extra = {k: v for k, v in (dataset.extra or {}).items() if k not in STORED_KEYS}
     extra.pop("license", None)
     extra.update({k: v for k, v in meta.stored().items() if v not in (None, [], "")})
-    dataset.extra = extra
+    title = meta.title or dataset.title
+    changed = (title, meta.description, extra) != (
+        dataset.title,
+        dataset.description,
+        dataset.extra,
+    )
+    if changed:
+        dataset.title, dataset.description, dataset.extra = title, meta.description, extra
     if group_ids is not None:
-        _set_groups(session, dataset.id, group_ids)
-    session.flush()
-    _record_change(session, principal, dataset, sorted(changes) + ([GROUPS_KEY] if groups else []))
+        changed = _set_groups(session, dataset.id, group_ids) or changed
+    if changed:
+        session.flush()
+        fields = sorted(changes) + ([GROUPS_KEY] if groups is not None else [])
+        _record_change(session, actor, dataset, fields)
     return read_metadata(dataset)
 
 
-def _record_change(
-    session: Session, principal: Principal, dataset: Dataset, fields: list[str]
-) -> None:
-    """An audit event for the change (wired once the audit log has landed)."""
-    del session, principal, dataset, fields
+def _record_change(session: Session, actor: str, dataset: Dataset, fields: list[str]) -> None:
+    """An audit event naming the changed fields (never their values)."""
+    audit.record(
+        session,
+        actor=actor,
+        action="dataset.metadata",
+        object_type="dataset",
+        object_id=dataset.slug,
+        details={"fields": fields},
+    )
 
 
 def _group_ids(session: Session, groups: Any) -> list[int]:
@@ -410,19 +435,17 @@ def _group_ids(session: Session, groups: Any) -> list[int]:
     return [found[slug] for slug in dict.fromkeys(groups)]
 
 
-def _set_groups(session: Session, dataset_id: int, group_ids: list[int]) -> None:
-    current = set(
-        session.scalars(select(DatasetGroup.group_id).where(DatasetGroup.dataset_id == dataset_id))
-    )
-    for link in session.scalars(
-        select(DatasetGroup).where(
-            DatasetGroup.dataset_id == dataset_id, DatasetGroup.group_id.not_in(group_ids)
-        )
-    ):
-        session.delete(link)
+def _set_groups(session: Session, dataset_id: int, group_ids: list[int]) -> bool:
+    """Make the dataset's groups exactly ``group_ids``; True if anything changed."""
+    links = session.scalars(select(DatasetGroup).where(DatasetGroup.dataset_id == dataset_id))
+    current = {link.group_id: link for link in links}
+    for group_id, link in current.items():
+        if group_id not in group_ids:
+            session.delete(link)
     for group_id in group_ids:
         if group_id not in current:
             session.add(DatasetGroup(dataset_id=dataset_id, group_id=group_id))
+    return set(current) != set(group_ids)
 
 
 # -- look-ups for other catalog interfaces ------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from datenschatz.catalog.datasets import VersionInfo, get_or_create_org
 from datenschatz.db.models import Dataset, OrganizationType, Version
 from datenschatz.demo import synthetic
+from datenschatz.demo.catalog_metadata import describe_dataset, describe_organizations
 from datenschatz.hub import Hub
 from datenschatz.ingest.pipeline import ingest_file
 from datenschatz.services.publish import publish
@@ -309,6 +310,7 @@ def load_demo(
     with hub.session() as session:
         for slug, name, org_type in ORGANIZATIONS:
             get_or_create_org(session, slug, name, org_type)
+        describe_organizations(session)
     hub.store.ensure()
     results = []
     with tempfile.TemporaryDirectory(prefix="demo-", dir=hub.settings.tmp_dir) as tmp:
@@ -353,6 +355,13 @@ def _describe(hub: Hub, item: DemoDataset, seed: int) -> None:
         dataset.title = item.title
         dataset.description = item.description
         dataset.extra = {**dataset.extra, **item.metadata(seed)}
+        describe_dataset(
+            session,
+            dataset,
+            keywords=list(item.keywords),
+            licence=item.license or SYNTHETIC_LICENSE,
+            provenance=item.source or SYNTHETIC_NOTE,
+        )
 
 
 @dataclass(frozen=True)
