@@ -122,7 +122,7 @@ def test_aggregate_per_district_and_month_is_a_new_version_with_roles(hub: Hub) 
     assert report["population"] == "herne-kunden"
     assert report["k"] == 5
     assert report["smallest_group"] == min(r[2] for r in rows)
-    assert [next(iter(t)) for t in report["treatments"]] == [
+    assert [t["kind"] for t in report["treatments"]] == [
         "drop",
         "generalize",
         "generalize",

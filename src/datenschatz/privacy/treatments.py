@@ -548,7 +548,7 @@ def _apply_step(
             con, f"SELECT {', '.join(sql_ident(c) for c in kept)} FROM {state.view}"
         )
         state.columns = kept
-        state.steps.append({"drop": list(step.columns)})
+        state.steps.append({"kind": "drop", "columns": list(step.columns)})
     elif isinstance(step, Hash):
         _need(state, [step.column], where)
         _replace(
@@ -560,7 +560,7 @@ def _apply_step(
         )
         state.roles[step.output] = ColumnRole.DIRECT_ID
         state.never_publish.append(step.output)
-        state.steps.append({"hash": step.column, "as": step.output})
+        state.steps.append({"kind": "hash", "column": step.column, "as": step.output})
     elif isinstance(step, Generalize):
         _need(state, [step.column], where)
         col = sql_ident(step.column)
@@ -583,7 +583,9 @@ def _apply_step(
                 step.column,
             ) from None
         state.roles[step.output] = ColumnRole.QUASI_ID
-        state.steps.append({"generalize": step.column, "to": step.to, "as": step.output})
+        state.steps.append(
+            {"kind": "generalize", "column": step.column, "to": step.to, "as": step.output}
+        )
     elif isinstance(step, Aggregate):
         a = step.spec
         a = AggregateSpec(**{**asdict(a), "k": max(a.k, k)})
@@ -618,7 +620,7 @@ def _apply_step(
             key_columns=list(a.group_by),
             measures=measured,
         )
-        state.steps.append({"aggregate": {**result.report}})
+        state.steps.append(dict(result.report))
     elif isinstance(step, KAnonymity):
         s = step.spec
         quasi = s.quasi_ids or tuple(
@@ -642,7 +644,7 @@ def _apply_step(
         for column in quasi:
             state.roles.setdefault(column, ColumnRole.QUASI_ID)
         state.k_anonymity = found
-        state.steps.append({"k_anonymity": found})
+        state.steps.append({"kind": "k_anonymity", **found})
     elif isinstance(step, DP):
         d = step.spec
         named = [*d.group_by, *d.sum, *d.mean, *([d.contributor] if d.contributor else [])]
@@ -663,7 +665,7 @@ def _apply_step(
             state.roles[column] = ColumnRole.MEASURE
         state.dp = released.report
         state.row_level = False
-        state.steps.append({"dp": released.report})
+        state.steps.append(dict(released.report))
         return spend_id
     return None
 
