@@ -34,6 +34,10 @@ BAD_REQUESTS = {
 }
 # Routes that take no input at all.
 NO_INPUT = {"/health", "/", "/api/v1/me"}
+# Search; the CKAN Action API answers in CKAN's own envelope instead of the one error shape
+# (that is its standard), asserted for every action in tests/api/test_ckan*.py.
+BAD_REQUESTS["/api/v1/search"] = ("get", {"sort": "beliebt"}, 400)
+CKAN_PREFIXES = ("/api/3/action/", "/api/action/")
 # The DCAT-AP.de catalog and the metadata routes.
 BAD_REQUESTS.update(
     {path: ("get", {"page": "0"}, 400) for path in ("/catalog", "/catalog.ttl", "/catalog.rdf")}
@@ -63,7 +67,7 @@ def _paths(client: TestClient) -> list[str]:
 def test_every_route_answers_mistakes_with_the_one_error_shape(client: TestClient) -> None:
     checked = []
     for path in _paths(client):
-        if path in NO_INPUT:
+        if path in NO_INPUT or path.startswith(CKAN_PREFIXES):
             continue
         if "{" in path:
             url = path

@@ -10,12 +10,14 @@ from sqlalchemy import func, select
 from datenschatz import __version__
 from datenschatz.api import dcat as dcat_api
 from datenschatz.api import (
+    ckan,
     errors,
     ogc,
     rest_admin,
     rest_datasets,
     rest_metadata,
     rest_rows,
+    rest_search,
     rest_sql,
     rest_treatments,
 )
@@ -44,6 +46,8 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(rest_rows.router)
     app.include_router(rest_sql.router)
     app.include_router(ogc.router)
+    app.include_router(rest_search.router)
+    app.include_router(ckan.router)
     app.include_router(rest_admin.router)
     app.include_router(rest_treatments.router)
     app.add_middleware(RateLimitMiddleware, settings=hub.settings)

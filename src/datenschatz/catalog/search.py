@@ -28,9 +28,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, collate, func, literal, select
 from sqlalchemy.orm import Session, joinedload
 
-from datenschatz.access.policy import Principal, visible_datasets
+from datenschatz.access.policy import Principal, ensure_dataset, visible_datasets
 from datenschatz.catalog import textnorm, usage, vocab
-from datenschatz.catalog.metadata import licence_title
+from datenschatz.catalog.metadata import DatasetMetadata, licence_title, read_metadata
 from datenschatz.catalog.search_backends import backend_for
 from datenschatz.catalog.views import DatasetInfo
 from datenschatz.db.catalog_models import Group
@@ -106,7 +106,10 @@ class FacetValue:
 
 @dataclass(frozen=True)
 class Hit:
+    """One found dataset: what views show of it, its metadata, score and facet values."""
+
     dataset: DatasetInfo
+    metadata: DatasetMetadata
     score: float | None
     facets: dict[str, list[str]] = field(default_factory=dict)
 
@@ -228,6 +231,7 @@ def search(session: Session, principal: Principal, query: SearchQuery) -> Search
     hits = [
         Hit(
             DatasetInfo.of(loaded[row[0]]),
+            read_metadata(loaded[row[0]]),
             float(row[1]) if row[1] is not None else None,
             values.get(row[0], {}),
         )
@@ -235,6 +239,13 @@ def search(session: Session, principal: Principal, query: SearchQuery) -> Search
     ]
     facets = _facet_counts(session, base, query) if query.facets else {}
     return SearchResult(query, total, hits, facets)
+
+
+def entry(session: Session, principal: Principal, slug: str) -> Hit:
+    """One dataset as search shows it, if ``principal`` may see it (NotFound otherwise)."""
+    dataset = ensure_dataset(session, principal, slug)
+    facets = _facet_values(session, [dataset.id]).get(dataset.id, {})
+    return Hit(DatasetInfo.of(dataset), read_metadata(dataset), None, facets)
 
 
 def _facet_values(session: Session, ids: list[int]) -> dict[int, dict[str, list[str]]]:
