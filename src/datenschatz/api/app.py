@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from datenschatz import __version__
 from datenschatz.api import dcat as dcat_api
+from datenschatz.api import sta as sta_api
 from datenschatz.api import (
     ckan,
     errors,
@@ -46,6 +47,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(rest_rows.router)
     app.include_router(rest_sql.router)
     app.include_router(ogc.router)
+    app.include_router(sta_api.router)
     app.include_router(rest_search.router)
     app.include_router(ckan.router)
     app.include_router(rest_admin.router)
