@@ -76,6 +76,10 @@ def test_ingest_versions_publish_and_check(env: Path, csv_file: Path) -> None:
     assert [v["version"] for v in json.loads(stdout)] == [1, 2]
 
     code, stdout, _ = run("publish", "stadtteile", "--version", "1", "--json")
+    assert code == 1  # no column has a confirmed role yet: the privacy gate refuses
+    code, _, stderr = run("privacy", "roles", "stadtteile", "--accept-proposed", "--version", "1")
+    assert code == 0, stderr
+    code, stdout, _ = run("publish", "stadtteile", "--version", "1", "--json")
     assert code == 0
     assert json.loads(stdout)["published"] is True
 

@@ -17,6 +17,12 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from datenschatz.commands.accounts import audit_app, token_app, user_app
+from datenschatz.commands.measures import measure_app
+from datenschatz.commands.privacy import app as privacy_app
+from datenschatz.commands.releases import register as register_releases
+from datenschatz.commands.sensors import app as sensors_app
+from datenschatz.commands.sensors import bridge as mqtt_bridge_command
+from datenschatz.commands.treat import register as register_treat
 from datenschatz.errors import ConfigError, DatenschatzError
 from datenschatz.hub import Hub
 
@@ -32,6 +38,12 @@ app.add_typer(store_app, name="store")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(measure_app, name="measure")
+register_releases(app)  # `datenschatz release|withdraw|challenge|grant`
+app.add_typer(privacy_app, name="privacy")
+register_treat(privacy_app)  # `datenschatz privacy treat`
+app.add_typer(sensors_app, name="sensors")
+app.command("mqtt", help="Run the MQTT bridge (the same as `sensors bridge`).")(mqtt_bridge_command)
 
 out = Console()
 err = Console(stderr=True)
@@ -154,7 +166,10 @@ def ingest(
                 options=options,
                 progress=progress,
             )
-        data = {**info.to_dict(), "quality": info.quality}
+        from datenschatz.privacy.gate import summary_of
+
+        privacy = summary_of(hub, info.dataset, info.number)
+        data = {**info.to_dict(), "quality": info.quality, "privacy": privacy}
         if not emit(data, as_json):
             out.print(
                 f"{info.dataset} v{info.number}: {info.rows:,} rows, "
@@ -170,6 +185,8 @@ def ingest(
                         f"{column.get('message') or str(column['rejected_count']) + ' rejected'}",
                         highlight=False,
                     )
+            if privacy is not None:
+                out.print(f"privacy: {privacy['text']}", highlight=False)
         hub.engine.dispose()
         _EXIT.fast = True
 
@@ -233,9 +250,12 @@ def run_server(hub: Hub, host: str, port: int) -> None:
     import uvicorn
 
     from datenschatz.api.app import create_app
+    from datenschatz.mqtt_bridge import running_bridge
 
     out.print(f"Datenschatz serves on [bold]http://{host}:{port}[/] (Ctrl+C stops).")
-    uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
+    # With DATENSCHATZ_MQTT_URL set, the MQTT bridge runs beside the HTTP API.
+    with running_bridge(hub, base_url=f"http://{host}:{port}/sta/v1.1"):
+        uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
 
 
 @app.command()

@@ -27,7 +27,7 @@ from datenschatz.catalog.datasets import (
     next_version_number,
 )
 from datenschatz.db.models import Dataset, Version
-from datenschatz.errors import IngestError, InputError, TooLarge
+from datenschatz.errors import DatenschatzError, IngestError, InputError, TooLarge
 from datenschatz.governance import audit
 from datenschatz.hub import Hub
 from datenschatz.ingest import readers
@@ -112,12 +112,23 @@ def ingest_file(
                 extra=extra,
                 progress=progress,
             )
+            _privacy_scan(hub, con, info)
         finally:
             con.close()
             for tmp in staged.cleanup if staged else []:
                 tmp.unlink(missing_ok=True)
     log.info("ingested %s as %s v%d (%d rows)", fmt, dataset, info.number, info.rows)
     return info
+
+
+def _privacy_scan(hub: Hub, con: duckdb.DuckDBPyConnection, info: VersionInfo) -> None:
+    """The version's first privacy report (scan and role proposals); publish evaluates again."""
+    from datenschatz.privacy.gate import evaluate_version
+
+    try:
+        evaluate_version(hub, info.dataset, info.number, con=con)
+    except (duckdb.Error, DatenschatzError):
+        log.warning("privacy scan of %s v%d failed; publish scans again", info.dataset, info.number)
 
 
 def commit_version(

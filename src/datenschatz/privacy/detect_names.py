@@ -63,16 +63,17 @@ NAME_RULES: tuple[NameRule, ...] = (
     _rule(
         "customer_id",
         D,
-        r"(^kunde$|^kunden$|kundennr|kundennummer|kundenid|customerid|customerno|vertragsnr|"
-        r"vertragskonto|vertragsnummer|contract|ausweis|passport|versichertennr|aktenzeichen)",
+        r"(^kunde$|^kunden$|kundennr|kundennummer|kundenid|customerid|customerno|vertrag|"
+        r"contract|personid|personalnr|mitgliedsnr|userid|benutzer|ausweis|passport|versichertennr|aktenzeichen)",
     ),
     _rule(
         "person_name",
         D,
-        r"(^name$|^namen$|vorname|nachname|familienname|firstname|lastname|surname|fullname|"
+        r"(vorname|nachname|familienname|firstname|lastname|surname|fullname|"
         r"^kunde?name|kundenname|antragsteller|ansprechpartner|inhaber|eigentuemer|owner|"
         r"^person$|buerger$|^einreicher)",
     ),
+    _rule("name_of_thing", D, r"^(name|namen)$"),
     _rule(
         "street_address",
         D,

@@ -8,16 +8,19 @@ dataset and a column name: a new column in a later version starts without one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from datenschatz.db.models import Dataset
+from datenschatz.db.models import Dataset, utcnow
 from datenschatz.db.privacy_models import ColumnRole, DatasetColumnRole
 from datenschatz.errors import InputError
-from datenschatz.privacy.detect_names import name_rule
+from datenschatz.privacy.detect_names import name_rule, normalise
 
 __all__ = [
     "ColumnRole",
@@ -49,6 +52,9 @@ DIRECT_ENTITIES = frozenset(
         "keyed_hash",
     }
 )
+# Names of keys of things and places (station_id, bezirk_nr, ags, ...), checked after the
+# person rules of detect_names.
+_THING_KEY = re.compile(r"(id$|nr$|nummer$|code$|key$|schluessel|^ags$|^ars$|^iso$)")
 NUMERIC_TYPES = frozenset({"number", "integer", "boolean"})
 TEMPORAL_TYPES = frozenset({"date", "datetime", "time", "year", "yearmonth"})
 
@@ -96,6 +102,12 @@ def propose_role(
     found = sorted(set(entities))
     direct = [e for e in found if e in DIRECT_ENTITIES]
     rule = name_rule(column)
+    if rule is not None and rule.entity == "name_of_thing":
+        # "name" alone: a person's name in a table with personal data, else a place's or thing's.
+        if personal_table or "person_name" in found:
+            return Proposal(ColumnRole.DIRECT_ID, "a name column in a table with personal data")
+        if not direct:
+            return Proposal(ColumnRole.PUBLIC_KEY, "the name of a public thing or place")
     if rule is not None and rule.role in (ColumnRole.DIRECT_ID, ColumnRole.FREE_TEXT):
         return Proposal(rule.role, f"name suggests {rule.entity}")
     if direct:
@@ -107,6 +119,10 @@ def propose_role(
         if rule.role is ColumnRole.CONTRIBUTOR_COUNT and field_type not in NUMERIC_TYPES:
             return Proposal(ColumnRole.QUASI_ID, f"name suggests {rule.entity}, not a number")
         return Proposal(rule.role, f"name suggests {rule.entity}")
+    if unique and field_type == "string" and personal_table:
+        return Proposal(ColumnRole.DIRECT_ID, "unique values in a table with personal data")
+    if _THING_KEY.search(normalise(column)) and field_type in ("string", "integer"):
+        return Proposal(ColumnRole.PUBLIC_KEY, "name suggests the key of a thing or place")
     if unique and field_type == "string":
         return Proposal(ColumnRole.DIRECT_ID, "values are so unique they look like identifiers")
     if field_type in TEMPORAL_TYPES:
@@ -128,21 +144,35 @@ def get_roles(session: Session, dataset: Dataset) -> dict[str, DatasetColumnRole
     return {row.column_name: row for row in rows}
 
 
-def _row(
-    session: Session, existing: dict[str, DatasetColumnRole], dataset: Dataset, column: str
-) -> DatasetColumnRole:
-    row = existing.get(column)
-    if row is None:
-        row = DatasetColumnRole(
-            dataset_id=dataset.id,
-            column_name=column,
-            confirmed=False,
-            proposal_reason="",
-            set_by="",
+def _ensure_rows(
+    session: Session, dataset: Dataset, columns: Iterable[str]
+) -> dict[str, DatasetColumnRole]:
+    """The role rows of ``columns``, created where missing (safe against concurrent callers)."""
+    existing = get_roles(session, dataset)
+    missing = [c for c in dict.fromkeys(columns) if c not in existing]
+    if missing:
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        now = utcnow()
+        statement = insert(DatasetColumnRole).on_conflict_do_nothing(
+            index_elements=["dataset_id", "column_name"]
         )
-        session.add(row)
-        existing[column] = row
-    return row
+        session.execute(
+            statement,
+            [
+                {
+                    "dataset_id": dataset.id,
+                    "column_name": c,
+                    "confirmed": False,
+                    "proposal_reason": "",
+                    "set_by": "",
+                    "updated_at": now,
+                }
+                for c in missing
+            ],
+        )
+        existing = get_roles(session, dataset)
+    return existing
 
 
 def set_roles(
@@ -164,9 +194,9 @@ def set_roles(
         if not column or len(column) > 300:
             raise InputError("A column name must have 1 to 300 characters.", parameter="roles")
         parsed[column] = parse_role(role, column)
-    existing = get_roles(session, dataset)
+    existing = _ensure_rows(session, dataset, parsed)
     for column, role in parsed.items():
-        row = _row(session, existing, dataset, column)
+        row = existing[column]
         row.role = role
         row.confirmed = confirmed
         row.set_by = actor
@@ -176,9 +206,11 @@ def set_roles(
 
 def record_proposals(session: Session, dataset: Dataset, proposals: Mapping[str, Proposal]) -> None:
     """Store the gate's proposals; confirmed roles stay as they are."""
-    existing = get_roles(session, dataset)
+    existing = _ensure_rows(session, dataset, proposals)
     for column, proposal in proposals.items():
-        row = _row(session, existing, dataset, column)
+        row = existing[column]
+        if row.proposed_role is proposal.role and row.proposal_reason == proposal.reason:
+            continue
         row.proposed_role = proposal.role
         row.proposal_reason = proposal.reason
     session.flush()

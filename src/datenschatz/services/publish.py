@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import duckdb
+
 from datenschatz.catalog.datasets import VersionInfo, get_dataset, get_version
 from datenschatz.db.models import Dataset, Version
 from datenschatz.errors import CheckFailed
@@ -52,7 +54,26 @@ def check_metadata(_hub: Hub, dataset: Dataset, _version: Version) -> CheckResul
     return CheckResult("metadata", True)
 
 
-CHECKS: list[Check] = [check_file_intact, check_quality, check_metadata]
+def check_privacy(hub: Hub, dataset: Dataset, version: Version) -> CheckResult:
+    """The privacy gate, evaluated afresh (its report stored) in the publishing session."""
+    from sqlalchemy.orm import object_session
+
+    from datenschatz.privacy.gate import evaluate, evaluate_version
+
+    session = object_session(version)
+    try:
+        if session is None:
+            verdict = evaluate_version(hub, dataset.slug, version.number)
+        else:
+            verdict = evaluate(hub, session, dataset, version)
+    except duckdb.Error:
+        return CheckResult("privacy", False, "Privacy gate: the version file cannot be scanned.")
+    if not verdict.passed:
+        return CheckResult("privacy", False, "Privacy gate: " + " ".join(verdict.reasons))
+    return CheckResult("privacy", True)
+
+
+CHECKS: list[Check] = [check_file_intact, check_quality, check_metadata, check_privacy]
 
 
 def run_checks(hub: Hub, dataset: Dataset, version: Version) -> list[CheckResult]:

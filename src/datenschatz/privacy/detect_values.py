@@ -1,0 +1,463 @@
+"""Value detectors: personal data in a table's cells, found without reading it row by row.
+
+One DuckDB pass over the whole table counts, for every text column, the cells matching a cheap
+regular expression per entity type (the *prefilter*). Only for the (column, entity) pairs with
+candidates, a second small query fetches at most :data:`CHECK_ROWS` matching rows, whose
+matches are validated in Python (IBAN and VAT checksums with python-stdnum, phone numbers with
+phonenumbers, the MaLo check digit, ...). The count is then estimated from the share of valid
+candidates. Nothing here keeps or returns a value: a hit is a column, an entity type, a count
+and example row numbers (1-based, in the order of the version's file).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import phonenumbers
+from stdnum import iban as std_iban
+from stdnum.de import idnr, stnr, vat
+
+from datenschatz.store.duck import sql_string
+
+CHECK_ROWS = 400  # matching rows validated per (column, entity)
+EXAMPLE_ROWS = 5  # row numbers kept per hit
+UNIQUE_MIN_VALUES = 50  # fewer non-null values never count as "so unique"
+UNIQUE_RATIO = 0.9
+NAME_COLUMN_SHARE = 0.3  # share of cells that are a listed name for a name column
+ROW = "__ds_row"
+
+DEFAULT_NAMES_FILE = Path(__file__).with_name("names_de.txt")
+
+_W = "A-Za-zÄÖÜäöüß"
+_STREET_WORDS = (
+    "straße|strasse|str\\.|weg|allee|platz|gasse|ring|damm|ufer|pfad|chaussee|markt|steig"
+)
+
+
+def _icase(pattern: str) -> str:
+    return "(?i)" + pattern
+
+
+def _valid_iban(text: str) -> bool:
+    return bool(std_iban.is_valid(text.replace(" ", "")))
+
+
+def _valid_vat(text: str) -> bool:
+    return bool(vat.is_valid(text.replace(" ", "")))
+
+
+def _valid_idnr(text: str) -> bool:
+    return bool(idnr.is_valid(text.replace(" ", "")))
+
+
+def _valid_stnr(text: str) -> bool:
+    return bool(stnr.is_valid(text))
+
+
+def malo_check_digit(digits: str) -> int:
+    """Check digit of a market location ID (MaLo) from its first ten digits (BDEW rule)."""
+    odd = sum(int(d) for d in digits[0:10:2])
+    even = sum(int(d) for d in digits[1:10:2])
+    return (10 - (odd + 2 * even) % 10) % 10
+
+
+def valid_malo(text: str) -> bool:
+    return (
+        len(text) == 11
+        and text.isdigit()
+        and text[0] != "0"
+        and (malo_check_digit(text) == int(text[10]))
+    )
+
+
+def _valid_melo(text: str) -> bool:
+    return len(text) == 33 and text[:2] == "DE" and text[2:13].isdigit()
+
+
+def _valid_phone(text: str) -> bool:
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < 7 or len(set(digits)) < 3:
+        return False
+    try:
+        number = phonenumbers.parse(text, "DE")
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(number))
+
+
+def _always(_text: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One kind of personal data: a prefilter regex (RE2) and a validator of its matches.
+
+    ``strong`` validators (checksums, unambiguous shapes) make one valid match a hit; weak
+    ones (a check digit that one in ten random numbers passes) need most candidates valid.
+    """
+
+    name: str
+    pattern: str
+    validate: Callable[[str], bool]
+    strong: bool = True
+    numeric: bool = False  # also looked for in integer columns
+
+
+ENTITIES: tuple[Entity, ...] = (
+    Entity("email", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", _always),
+    Entity("iban", r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", _valid_iban),
+    Entity("vat_id", r"\bDE ?[0-9]{9}\b", _valid_vat),
+    Entity("melo", r"\bDE[0-9]{11}[0-9A-Z]{20}\b", _valid_melo),
+    Entity("malo", r"\b[1-9][0-9]{10}\b", valid_malo, strong=False, numeric=True),
+    Entity(
+        "tax_id",
+        r"\b[0-9]{2} ?[0-9]{3} ?[0-9]{3} ?[0-9]{3}\b",
+        _valid_idnr,
+        strong=False,
+        numeric=True,
+    ),
+    Entity(
+        "tax_number",
+        r"\b[0-9]{2,3}/[0-9]{3,4}/[0-9]{4,5}\b|\b[0-9]{5}/[0-9]{5}\b",
+        _valid_stnr,
+        strong=False,
+    ),
+    Entity(
+        "phone",
+        r"(?:\+|\b00)[1-9][0-9 ()/.-]{6,18}[0-9]"
+        r"|\(?\b0[1-9][0-9]{1,4}\)?[ /-]+[0-9][0-9 -]{3,12}[0-9]",
+        _valid_phone,
+    ),
+    Entity(
+        "street_address",
+        _icase(
+            f"[{_W}][{_W}.-]*(?:{_STREET_WORDS})\\s+[0-9]{{1,4}}\\s?[a-z]?\\b"
+            f"|\\b(?:{_STREET_WORDS})\\s+[0-9]{{1,4}}\\s?[a-z]?\\b"
+        ),
+        _always,
+    ),
+    Entity("postcode_city", r"\b[0-9]{5} [A-ZÄÖÜ][a-zäöüß]+(?:[ -][A-ZÄÖÜ][a-zäöüß]+)?", _always),
+    Entity("car_plate", r"\b[A-ZÄÖÜ]{1,3}-[A-Z]{1,2} ?[1-9][0-9]{0,3}[EH]?\b", _always),
+    Entity(
+        "date_of_birth",
+        _icase(
+            r"(?:geb\.|geboren(?: am)?|geburtsdatum:?|date of birth:?|dob:?)\s*"
+            r"[0-9]{1,2}\.\s?[0-9]{1,2}\.\s?(?:19|20)[0-9]{2}"
+        ),
+        _always,
+    ),
+    Entity("keyed_hash", r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$", _always),
+    Entity(
+        "person_name",
+        r"\b(?:Herr|Frau|Hr\.|Fr\.)\s+(?:Dr\.\s+)?[A-ZÄÖÜ][a-zäöüß]+",
+        _always,
+    ),
+)
+# Findings that are no personal data by themselves.
+NOT_PERSONAL = frozenset({"unique", "plausible_birth_date"})
+
+# A first and a last name from the deny-list side by side.
+_NAME_PAIR = r"([A-ZÄÖÜ][a-zäöüß\x{0131}]+)\s+([A-ZÄÖÜ][a-zäöüß\x{0131}]+)"
+
+
+@lru_cache(maxsize=8)
+def load_names(path: Path | None = None) -> frozenset[str]:
+    """The deny-list of person names: one a line, '#' comments; the shipped list by default."""
+    source = path or DEFAULT_NAMES_FILE
+    names = set()
+    for line in source.read_text(encoding="utf-8").splitlines():
+        name = line.split("#", 1)[0].strip()
+        if name:
+            names.add(name)
+    return frozenset(names)
+
+
+@dataclass
+class Hit:
+    entity: str
+    count: int
+    rows: list[int] = field(default_factory=list)
+
+    def to_dict(self, *, with_rows: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {"entity": self.entity, "count": self.count}
+        if with_rows:
+            data["rows"] = self.rows
+        return data
+
+
+@dataclass
+class ColumnScan:
+    name: str
+    type: str  # Table Schema type
+    non_null: int = 0
+    distinct_ratio: float | None = None
+    hits: dict[str, Hit] = field(default_factory=dict)
+
+    @property
+    def unique(self) -> bool:
+        return "unique" in self.hits
+
+    def to_dict(self, *, with_rows: bool = True) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "non_null": self.non_null,
+            "distinct_ratio": self.distinct_ratio,
+            "hits": [h.to_dict(with_rows=with_rows) for h in self.hits.values()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnScan:
+        hits = {
+            h["entity"]: Hit(h["entity"], int(h["count"]), list(h.get("rows", [])))
+            for h in data.get("hits", [])
+        }
+        return cls(data["name"], data["type"], data["non_null"], data["distinct_ratio"], hits)
+
+
+@dataclass
+class TableScan:
+    rows: int
+    columns: list[ColumnScan]
+
+    @property
+    def personal(self) -> bool:
+        """Whether any column holds values of a direct identifier."""
+        return any(e not in NOT_PERSONAL for c in self.columns for e in c.hits)
+
+    def column(self, name: str) -> ColumnScan | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def to_dict(self, *, with_rows: bool = True) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "columns": [c.to_dict(with_rows=with_rows) for c in self.columns],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TableScan:
+        return cls(int(data["rows"]), [ColumnScan.from_dict(c) for c in data["columns"]])
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def parquet_source(path: Path) -> str:
+    """A FROM clause over a version file with the 1-based row number as ``__ds_row``."""
+    return (
+        f"(SELECT *, file_row_number + 1 AS {ROW} FROM "
+        f"read_parquet({sql_string(str(path))}, file_row_number = true))"
+    )
+
+
+def _text_expr(column: str, duck_type: str) -> str | None:
+    """The SQL text the detectors look at for a column, or None when nothing is to be found."""
+    upper = duck_type.upper()
+    if upper in ("VARCHAR", "TEXT") or upper.startswith("VARCHAR"):
+        return _q(column)
+    return None
+
+
+def _numeric_expr(column: str, duck_type: str) -> str | None:
+    if duck_type.upper() in ("BIGINT", "HUGEINT", "UBIGINT", "DECIMAL(18,0)"):
+        return f"CAST({_q(column)} AS VARCHAR)"
+    return None
+
+
+def scan(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    columns: Sequence[tuple[str, str, str]],
+    *,
+    names: frozenset[str] | None = None,
+) -> TableScan:
+    """Scan ``source`` (a FROM clause exposing ``__ds_row``) for personal data.
+
+    ``columns`` are (name, DuckDB type, Table Schema type). Returns per column the hits with
+    counts and example row numbers, and how unique its values are.
+    """
+    names = names if names is not None else load_names()
+    probes: list[tuple[str, str, Entity | None, str]] = []  # (column, expr, entity, kind)
+    selects = ["count(*)"]
+    for column, duck_type, _ttype in columns:
+        text = _text_expr(column, duck_type)
+        number = _numeric_expr(column, duck_type)
+        expr = text or number
+        if expr is None:
+            continue
+        for entity in ENTITIES:
+            if text is None and not entity.numeric:
+                continue
+            selects.append(
+                f"count(*) FILTER (WHERE regexp_matches({expr}, {sql_string(entity.pattern)}))"
+            )
+            probes.append((column, expr, entity, "entity"))
+        if text is not None:
+            selects.append(f"count({text})")
+            probes.append((column, text, None, "non_null"))
+            selects.append(f"approx_count_distinct({text})")
+            probes.append((column, text, None, "distinct"))
+            selects.append(f"count(*) FILTER (WHERE regexp_matches({text}, '[0-9]'))")
+            probes.append((column, text, None, "digits"))
+            selects.append(
+                f"count(*) FILTER (WHERE regexp_matches({text}, {sql_string(_NAME_PAIR)}))"
+            )
+            probes.append((column, text, None, "name_pair"))
+    counts = con.execute(f"SELECT {', '.join(selects)} FROM {source}").fetchone()
+    assert counts is not None
+    total = int(counts[0])
+    by_column: dict[str, ColumnScan] = {
+        name: ColumnScan(name, ttype) for name, _d, ttype in columns
+    }
+    for (column, expr, entity, kind), value in zip(probes, counts[1:], strict=True):
+        scan_col = by_column[column]
+        n = int(value or 0)
+        if kind == "non_null":
+            scan_col.non_null = n
+        elif kind == "distinct":
+            if scan_col.non_null:
+                scan_col.distinct_ratio = round(min(1.0, n / scan_col.non_null), 4)
+        elif kind == "digits":
+            # Unique codes with digits (customer numbers, contract ids) look like identifiers;
+            # unique words (place names) are keys of public things.
+            ratio = scan_col.distinct_ratio or 0.0
+            if (
+                scan_col.non_null >= UNIQUE_MIN_VALUES
+                and ratio >= UNIQUE_RATIO
+                and n >= 0.5 * scan_col.non_null
+            ):
+                scan_col.hits["unique"] = Hit("unique", scan_col.non_null)
+        elif kind == "name_pair":
+            if n:
+                _names_in(con, source, column, expr, names, n, scan_col)
+        elif entity is not None and n:
+            hit = _validate(con, source, expr, entity, n)
+            if hit is not None:
+                scan_col.hits[entity.name] = hit
+    for column, duck_type, ttype in columns:
+        if ttype == "date" or duck_type.upper() == "DATE":
+            _birth_dates(con, source, column, by_column[column])
+    return TableScan(total, list(by_column.values()))
+
+
+def _validate(
+    con: duckdb.DuckDBPyConnection, source: str, expr: str, entity: Entity, candidates: int
+) -> Hit | None:
+    pattern = sql_string(entity.pattern)
+    rows = con.execute(
+        f"SELECT {ROW}, regexp_extract_all({expr}, {pattern}) FROM {source} "
+        f"WHERE regexp_matches({expr}, {pattern}) LIMIT {CHECK_ROWS}"
+    ).fetchall()
+    valid_rows = sorted(
+        int(row) for row, matches in rows if any(entity.validate(m) for m in matches or [])
+    )
+    checked = len(rows)
+    if not valid_rows:
+        return None
+    if not entity.strong and len(valid_rows) < 0.5 * checked:
+        return None
+    estimate = valid_rows and round(candidates * len(valid_rows) / checked)
+    return Hit(entity.name, max(len(valid_rows), int(estimate)), valid_rows[:EXAMPLE_ROWS])
+
+
+def _names_in(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    column: str,
+    expr: str,
+    names: frozenset[str],
+    candidates: int,
+    scan_col: ColumnScan,
+) -> None:
+    """Person names: a listed first name beside a listed last name, or a name column."""
+    pattern = sql_string(_NAME_PAIR)
+    rows = con.execute(
+        f"SELECT {ROW}, regexp_extract_all({expr}, {pattern}) FROM {source} "
+        f"WHERE regexp_matches({expr}, {pattern}) LIMIT {CHECK_ROWS}"
+    ).fetchall()
+    valid = sorted(int(r) for r, matches in rows if _has_name_pair(matches or [], names))
+    if valid:
+        _merge(scan_col, "person_name", round(candidates * len(valid) / len(rows)), valid)
+
+
+def _has_name_pair(matches: Iterable[str], names: frozenset[str]) -> bool:
+    for match in matches:
+        parts = match.split()
+        if len(parts) == 2 and parts[0] in names and parts[1] in names:
+            return True
+    return False
+
+
+def scan_name_column(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    columns: Sequence[tuple[str, str, str]],
+    table: TableScan,
+    names: frozenset[str] | None = None,
+) -> None:
+    """Columns whose cells are mostly single listed names (first or last name columns)."""
+    names = names if names is not None else load_names()
+    text_columns = [c for c, d, _t in columns if _text_expr(c, d)]
+    if not text_columns:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE __ds_names (name VARCHAR)")
+    con.executemany("INSERT INTO __ds_names VALUES (?)", [(n,) for n in sorted(names)])
+    try:
+        for column in text_columns:
+            scan_col = table.column(column)
+            if scan_col is None or not scan_col.non_null:
+                continue
+            row = con.execute(
+                f"SELECT count(*), list({ROW} ORDER BY {ROW})[1:{EXAMPLE_ROWS}] FROM {source} "
+                f"WHERE trim({_q(column)}) IN (SELECT name FROM __ds_names)"
+            ).fetchone()
+            assert row is not None
+            n = int(row[0])
+            if n and n >= NAME_COLUMN_SHARE * scan_col.non_null:
+                _merge(scan_col, "person_name", n, [int(r) for r in row[1]])
+    finally:
+        con.execute("DROP TABLE IF EXISTS __ds_names")
+
+
+def _merge(scan_col: ColumnScan, entity: str, count: int, rows: list[int]) -> None:
+    hit = scan_col.hits.get(entity)
+    if hit is None:
+        scan_col.hits[entity] = Hit(entity, max(count, len(rows)), rows[:EXAMPLE_ROWS])
+    else:
+        hit.count = max(hit.count, count)
+        hit.rows = sorted(set(hit.rows) | set(rows))[:EXAMPLE_ROWS]
+
+
+def _birth_dates(
+    con: duckdb.DuckDBPyConnection, source: str, column: str, scan_col: ColumnScan
+) -> None:
+    """Record how plausible birth dates the column's values are (judged with the roles)."""
+    row = con.execute(
+        f"SELECT min({_q(column)}), max({_q(column)}), count({_q(column)}), "
+        f"approx_count_distinct({_q(column)}), list({ROW} ORDER BY {ROW})[1:{EXAMPLE_ROWS}] "
+        f"FROM {source} WHERE {_q(column)} IS NOT NULL"
+    ).fetchone()
+    if row is None or row[0] is None:
+        return
+    low, high, n, distinct, examples = row
+    scan_col.non_null = int(n)
+    scan_col.distinct_ratio = round(min(1.0, int(distinct) / int(n)), 4) if n else None
+    low_d = low.date() if isinstance(low, datetime) else low
+    high_d = high.date() if isinstance(high, datetime) else high
+    if not isinstance(low_d, date) or not isinstance(high_d, date):
+        return
+    today = date.today()
+    adult = today.replace(year=today.year - 14)
+    if low_d.year >= 1900 and high_d <= adult and int(n) >= 2 and (high_d - low_d).days > 1825:
+        scan_col.hits["plausible_birth_date"] = Hit(
+            "plausible_birth_date", int(n), [int(r) for r in examples]
+        )
