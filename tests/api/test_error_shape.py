@@ -18,6 +18,14 @@ from tests.helpers import add_version
 
 # A path parameter value that names nothing, per parameter name.
 MISSING = {"slug": "gibt-es-nicht", "collection_id": "gibt-es-nicht", "feature_id": "0"}
+MISSING.update(
+    {
+        "release_id": "999999",
+        "challenge": "gibt-es-nicht",
+        "application_id": "999999",
+        "grant_id": "999999",
+    }
+)
 # Routes without path parameters, with a request that is the caller's mistake.
 BAD_REQUESTS = {
     "/api/v1/datasets": ("get", {"limit": "0"}, 400),
@@ -31,9 +39,12 @@ BAD_REQUESTS = {
     "/api/v1/admin/audit": ("get", {"limit": "0"}, 400),
     "/api/v1/admin/audit.csv": ("get", {}, 401),
     "/api/v1/admin/audit/verify": ("get", {}, 401),
+    "/api/v1/releases": ("get", {"status": "vielleicht"}, 400),
+    "/api/v1/challenges": ("get", {"status": "vielleicht"}, 400),
 }
 # Routes that take no input at all.
 NO_INPUT = {"/health", "/", "/api/v1/me"}
+NO_INPUT |= {"/api/v1/teams", "/api/v1/grants"}
 # Search; the CKAN Action API answers in CKAN's own envelope instead of the one error shape
 # (that is its standard), asserted for every action in tests/api/test_ckan*.py.
 BAD_REQUESTS["/api/v1/search"] = ("get", {"sort": "beliebt"}, 400)

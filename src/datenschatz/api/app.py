@@ -15,8 +15,10 @@ from datenschatz.api import (
     errors,
     ogc,
     rest_admin,
+    rest_challenges,
     rest_datasets,
     rest_metadata,
+    rest_releases,
     rest_rows,
     rest_search,
     rest_sql,
@@ -51,6 +53,8 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(rest_search.router)
     app.include_router(ckan.router)
     app.include_router(rest_admin.router)
+    app.include_router(rest_releases.router)
+    app.include_router(rest_challenges.router)
     app.include_router(rest_treatments.router)
     app.add_middleware(RateLimitMiddleware, settings=hub.settings)
     app.add_middleware(RequestLogMiddleware, key=hub.settings.signing_key())
