@@ -104,6 +104,9 @@ def aggregate(
         )
         or "false"
     )
+    if spec.contributor_count:
+        # Pre-aggregated rows hide the single contributions: dominance cannot be checked here.
+        dominated = "false"
     group_cols = ", ".join([*kq, "__g"])
     con.execute(
         f"CREATE TEMP TABLE {cells} AS SELECT row_number() OVER () - 1 AS __idx, * FROM ("
@@ -177,7 +180,7 @@ def aggregate(
         "kind": "aggregate",
         "group_by": keys,
         "k": spec.k,
-        "dominance": spec.dominance,
+        "dominance": None if spec.contributor_count else spec.dominance,
         "totals": spec.totals,
         "cells": len(table_cells),
         "published_cells": int(published[1]) if published else 0,
