@@ -44,7 +44,6 @@ BAD_REQUESTS = {
 }
 # Routes that take no input at all.
 NO_INPUT = {"/health", "/", "/api/v1/me"}
-NO_INPUT |= {"/api/v1/teams", "/api/v1/grants"}
 # Search; the CKAN Action API answers in CKAN's own envelope instead of the one error shape
 # (that is its standard), asserted for every action in tests/api/test_ckan*.py.
 BAD_REQUESTS["/api/v1/search"] = ("get", {"sort": "beliebt"}, 400)
@@ -55,6 +54,10 @@ BAD_REQUESTS.update(
 )
 BAD_REQUESTS["/catalog.jsonld"] = ("get", {"modified_since": "gestern"}, 400)
 NO_INPUT |= {"/api/v1/organizations", "/api/v1/groups"}
+NO_INPUT |= {"/api/v1/teams", "/api/v1/grants"}
+# Measures.
+MISSING["name"] = "gibt-es-nicht"
+NO_INPUT |= {"/api/v1/measures"}
 
 
 @pytest.fixture

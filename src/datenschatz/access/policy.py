@@ -40,6 +40,7 @@ __all__ = [
     "can_see_unpublished",
     "ensure_admin",
     "ensure_can_edit",
+    "ensure_can_manage_measures",
     "ensure_dataset",
     "ensure_scope",
     "ensure_version",
@@ -283,3 +284,12 @@ def ensure_can_edit(session: Session, principal: Principal, slug: str) -> Datase
         raise Forbidden("You may not change this dataset.", dataset=slug)
     ensure_scope(principal, Scope.WRITE)
     return dataset
+
+
+def ensure_can_manage_measures(principal: Principal) -> None:
+    """Recording and changing the city's measures: admins and stewards, with write scope."""
+    if not principal.roles & {Role.ADMIN, Role.STEWARD}:
+        if principal.anonymous:
+            raise Unauthorized("Sign in or send an API token to record measures.")
+        raise Forbidden("Only admins and stewards record measures.")
+    ensure_scope(principal, Scope.WRITE)

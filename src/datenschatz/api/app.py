@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from datenschatz import __version__
 from datenschatz.api import dcat as dcat_api
+from datenschatz.api import rest_measures
 from datenschatz.api import sta as sta_api
 from datenschatz.api import (
     ckan,
@@ -56,6 +57,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(rest_releases.router)
     app.include_router(rest_challenges.router)
     app.include_router(rest_treatments.router)
+    app.include_router(rest_measures.router)
     app.add_middleware(RateLimitMiddleware, settings=hub.settings)
     app.add_middleware(RequestLogMiddleware, key=hub.settings.signing_key())
 
