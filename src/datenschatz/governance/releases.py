@@ -180,13 +180,19 @@ def _is_reviewer(principal: Principal) -> bool:
 
 
 def _may_see(principal: Principal, release: ReleaseRequest, dataset: Dataset) -> bool:
-    """The requester, the organization's stewards, the board and admins see a request."""
+    """The requester, the organization's stewards and admins see a request; the board sees
+    the requests put to it (pending, rejected, cancelled) and approved ones of datasets it may
+    see, so an approved release never names a dataset hidden from the reviewer."""
     if principal.anonymous:
         return False
-    return (
-        _is_reviewer(principal)
+    if (
+        principal.is_admin
         or dataset.organization_id in principal.steward_org_ids
         or (release.requested_by is not None and release.requested_by == principal.user_id)
+    ):
+        return True
+    return _is_reviewer(principal) and (
+        release.status is not ReleaseStatus.APPROVED or policy.can_see_dataset(principal, dataset)
     )
 
 
