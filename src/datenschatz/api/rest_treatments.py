@@ -42,4 +42,5 @@ def treat(
     with hub.session() as session:
         target = get_version(session, get_dataset(session, slug), info.number)
         report = treatment_run_for(session, target.id)
-    return {**info.to_dict(), "treatment": report}
+    columns = [f["name"] for f in info.table_schema.get("fields", [])]
+    return {**info.to_dict(), "columns": columns, "treatment": report}
