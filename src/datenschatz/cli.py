@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from datenschatz.commands.accounts import audit_app, token_app, user_app
+from datenschatz.commands.catalog import register as register_catalog
 from datenschatz.commands.measures import measure_app
 from datenschatz.commands.privacy import app as privacy_app
 from datenschatz.commands.releases import register as register_releases
@@ -40,6 +41,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(measure_app, name="measure")
 register_releases(app)  # `datenschatz release|withdraw|challenge|grant`
+register_catalog(app)  # `datenschatz meta|org|group|harvest`
 app.add_typer(privacy_app, name="privacy")
 register_treat(privacy_app)  # `datenschatz privacy treat`
 app.add_typer(sensors_app, name="sensors")

@@ -357,8 +357,13 @@ def apply_metadata(
     *,
     actor: str,
     replace: bool = False,
+    require_mandatory: bool = True,
 ) -> DatasetMetadata:
-    """:func:`update_metadata` without the access check, for system actors (demo, harvest)."""
+    """:func:`update_metadata` without the access check, for system actors (demo, harvest).
+
+    ``require_mandatory=False`` lets a replacement leave mandatory fields empty (harvested
+    metadata is taken as the source has it; the steward completes it before release).
+    """
     changes = dict(changes)
     groups = changes.pop(GROUPS_KEY, None)
     for name in COMPUTED:
@@ -369,6 +374,9 @@ def apply_metadata(
                 parameter=name,
             )
     current = read_metadata(dataset)
+    if not replace and isinstance(changes.get("contact"), dict) and current.contact is not None:
+        # a merge patch: contact fields not sent stay as they are
+        changes["contact"] = {**current.contact.model_dump(), **changes["contact"]}
     if replace:
         values = dict(changes)
     else:
@@ -379,7 +387,8 @@ def apply_metadata(
     values = {k: v for k, v in values.items() if v is not None}
     for name in MANDATORY:
         cleared = name in changes and changes[name] in (None, "", [], {})
-        if cleared or (replace and name not in values and name != "licence"):
+        absent = replace and require_mandatory and name not in values and name != "licence"
+        if cleared or absent:
             raise InputError(
                 f"The metadata field {name!r} is mandatory.", field=name, parameter=name
             )
