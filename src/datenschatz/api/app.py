@@ -8,9 +8,6 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from datenschatz import __version__
-from datenschatz.api import dcat as dcat_api
-from datenschatz.api import rest_measures
-from datenschatz.api import sta as sta_api
 from datenschatz.api import (
     ckan,
     errors,
@@ -18,13 +15,19 @@ from datenschatz.api import (
     rest_admin,
     rest_challenges,
     rest_datasets,
+    rest_measures,
     rest_metadata,
+    rest_privacy,
+    rest_recipes,
     rest_releases,
     rest_rows,
     rest_search,
+    rest_sensors,
     rest_sql,
     rest_treatments,
 )
+from datenschatz.api import dcat as dcat_api
+from datenschatz.api import sta as sta_api
 from datenschatz.api.cache import ResponseCache
 from datenschatz.api.ratelimit import RateLimitMiddleware
 from datenschatz.api.requestlog import RequestLogMiddleware
@@ -57,7 +60,10 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(rest_releases.router)
     app.include_router(rest_challenges.router)
     app.include_router(rest_treatments.router)
+    app.include_router(rest_privacy.router)
     app.include_router(rest_measures.router)
+    app.include_router(rest_recipes.router)
+    app.include_router(rest_sensors.router)
     app.add_middleware(RateLimitMiddleware, settings=hub.settings)
     app.add_middleware(RequestLogMiddleware, key=hub.settings.signing_key())
 

@@ -42,7 +42,7 @@ _STREET_WORDS = (
 
 
 def _icase(pattern: str) -> str:
-    return "(?i)" + pattern
+    return "(?i:" + pattern + ")"
 
 
 def _valid_iban(text: str) -> bool:
@@ -273,6 +273,14 @@ def _numeric_expr(column: str, duck_type: str) -> str | None:
     return None
 
 
+def _union(patterns: Iterable[str]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
+TEXT_UNION = _union([e.pattern for e in ENTITIES] + [_NAME_PAIR])
+ELEVEN_DIGITS = "BETWEEN 10000000000 AND 99999999999"
+
+
 def scan(
     con: duckdb.DuckDBPyConnection,
     source: str,
@@ -284,69 +292,95 @@ def scan(
 
     ``columns`` are (name, DuckDB type, Table Schema type). Returns per column the hits with
     counts and example row numbers, and how unique its values are.
+
+    Pass 1 reads every column once with one combined regular expression (RE2 matches the
+    alternation in one pass); pass 2 counts the single entity types only in the columns with
+    candidates; pass 3 validates a sample of candidates per entity in Python.
     """
     names = names if names is not None else load_names()
-    probes: list[tuple[str, str, Entity | None, str]] = []  # (column, expr, entity, kind)
+    texts = [(c, _q(c)) for c, d, _t in columns if _text_expr(c, d)]
+    numbers = [(c, _q(c)) for c, d, _t in columns if _numeric_expr(c, d)]
     selects = ["count(*)"]
-    for column, duck_type, _ttype in columns:
-        text = _text_expr(column, duck_type)
-        number = _numeric_expr(column, duck_type)
-        expr = text or number
-        if expr is None:
-            continue
-        for entity in ENTITIES:
-            if text is None and not entity.numeric:
-                continue
-            selects.append(
-                f"count(*) FILTER (WHERE regexp_matches({expr}, {sql_string(entity.pattern)}))"
-            )
-            probes.append((column, expr, entity, "entity"))
-        if text is not None:
-            selects.append(f"count({text})")
-            probes.append((column, text, None, "non_null"))
-            selects.append(f"approx_count_distinct({text})")
-            probes.append((column, text, None, "distinct"))
-            selects.append(f"count(*) FILTER (WHERE regexp_matches({text}, '[0-9]'))")
-            probes.append((column, text, None, "digits"))
-            selects.append(
-                f"count(*) FILTER (WHERE regexp_matches({text}, {sql_string(_NAME_PAIR)}))"
-            )
-            probes.append((column, text, None, "name_pair"))
+    for _column, expr in texts:
+        selects += [
+            f"count({expr})",
+            f"approx_count_distinct({expr})",
+            f"count(*) FILTER (WHERE regexp_matches({expr}, {sql_string(TEXT_UNION)}))",
+        ]
+    for _column, expr in numbers:
+        selects.append(f"count(*) FILTER (WHERE {expr} {ELEVEN_DIGITS})")
     counts = con.execute(f"SELECT {', '.join(selects)} FROM {source}").fetchone()
     assert counts is not None
     total = int(counts[0])
-    by_column: dict[str, ColumnScan] = {
-        name: ColumnScan(name, ttype) for name, _d, ttype in columns
-    }
-    for (column, expr, entity, kind), value in zip(probes, counts[1:], strict=True):
+    by_column = {name: ColumnScan(name, ttype) for name, _d, ttype in columns}
+    position = 1
+    candidates: list[tuple[str, str]] = []
+    for column, expr in texts:
         scan_col = by_column[column]
-        n = int(value or 0)
-        if kind == "non_null":
-            scan_col.non_null = n
-        elif kind == "distinct":
-            if scan_col.non_null:
-                scan_col.distinct_ratio = round(min(1.0, n / scan_col.non_null), 4)
-        elif kind == "digits":
-            # Unique codes with digits (customer numbers, contract ids) look like identifiers;
-            # unique words (place names) are keys of public things.
-            ratio = scan_col.distinct_ratio or 0.0
-            if (
-                scan_col.non_null >= UNIQUE_MIN_VALUES
-                and ratio >= UNIQUE_RATIO
-                and n >= 0.5 * scan_col.non_null
-            ):
-                scan_col.hits["unique"] = Hit("unique", scan_col.non_null)
-        elif kind == "name_pair":
-            if n:
-                _names_in(con, source, column, expr, names, n, scan_col)
-        elif entity is not None and n:
-            hit = _validate(con, source, expr, entity, n)
-            if hit is not None:
-                scan_col.hits[entity.name] = hit
+        non_null, distinct, matching = (int(v or 0) for v in counts[position : position + 3])
+        position += 3
+        scan_col.non_null = non_null
+        if non_null:
+            scan_col.distinct_ratio = round(min(1.0, distinct / non_null), 4)
+        if matching:
+            candidates.append((column, expr))
+        _uniqueness(con, source, expr, scan_col)
+    for column, expr in numbers:
+        if int(counts[position] or 0):
+            text = f"CAST({expr} AS VARCHAR)"
+            for entity in ENTITIES:
+                if entity.numeric:
+                    hit = _validate(con, source, text, entity, int(counts[position]))
+                    if hit is not None:
+                        by_column[column].hits[entity.name] = hit
+        position += 1
+    for column, expr in candidates:
+        _entities(con, source, expr, names, by_column[column])
     for column, duck_type, ttype in columns:
         if ttype == "date" or duck_type.upper() == "DATE":
             _birth_dates(con, source, column, by_column[column])
     return TableScan(total, list(by_column.values()))
+
+
+def _uniqueness(
+    con: duckdb.DuckDBPyConnection, source: str, expr: str, scan_col: ColumnScan
+) -> None:
+    """Unique codes with digits (customer numbers, contract ids) look like identifiers;
+    unique words (place names) are keys of public things."""
+    ratio = scan_col.distinct_ratio or 0.0
+    if scan_col.non_null < UNIQUE_MIN_VALUES or ratio < UNIQUE_RATIO:
+        return
+    row = con.execute(
+        f"SELECT count(*) FILTER (WHERE regexp_matches({expr}, '[0-9]')) FROM {source}"
+    ).fetchone()
+    if row is not None and int(row[0]) >= 0.5 * scan_col.non_null:
+        scan_col.hits["unique"] = Hit("unique", scan_col.non_null)
+
+
+def _entities(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    expr: str,
+    names: frozenset[str],
+    scan_col: ColumnScan,
+) -> None:
+    """Count each entity type in a column with candidates, then validate samples."""
+    union = sql_string(TEXT_UNION)
+    selects = [
+        f"count(*) FILTER (WHERE regexp_matches({expr}, {sql_string(e.pattern)}))" for e in ENTITIES
+    ]
+    selects.append(f"count(*) FILTER (WHERE regexp_matches({expr}, {sql_string(_NAME_PAIR)}))")
+    counts = con.execute(
+        f"SELECT {', '.join(selects)} FROM {source} WHERE regexp_matches({expr}, {union})"
+    ).fetchone()
+    assert counts is not None
+    for entity, value in zip(ENTITIES, counts[:-1], strict=True):
+        if value:
+            hit = _validate(con, source, expr, entity, int(value))
+            if hit is not None:
+                scan_col.hits[entity.name] = hit
+    if counts[-1]:
+        _names_in(con, source, expr, names, int(counts[-1]), scan_col)
 
 
 def _validate(
@@ -372,7 +406,6 @@ def _validate(
 def _names_in(
     con: duckdb.DuckDBPyConnection,
     source: str,
-    column: str,
     expr: str,
     names: frozenset[str],
     candidates: int,

@@ -19,6 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from datenschatz.db.privacy_models import ColumnRole
+
 SCHEMA_FILE = Path(__file__).with_name("report.schema.json")
 SCHEMA_ID = "https://datenschatz.example/schemas/privacy-report-1.json"
 TOOLS = ("datenschatz", "duckdb", "python-stdnum", "phonenumbers", "opendp")
@@ -39,9 +41,11 @@ class DetectorHit(_Model):
 class ColumnReport(_Model):
     name: str
     type: str = Field(description="Table Schema type of the column.")
-    role: str | None = Field(description="The confirmed role, or null when none is confirmed.")
+    role: ColumnRole | None = Field(
+        description="The confirmed role, or null when none is confirmed."
+    )
     confirmed: bool
-    proposed_role: str | None
+    proposed_role: ColumnRole | None
     proposal_reason: str
     hits: list[DetectorHit]
     blocking: bool = Field(description="Whether this column alone keeps the version back.")
