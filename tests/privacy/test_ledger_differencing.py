@@ -95,3 +95,17 @@ def test_one_in_one_out_keeps_the_count_but_is_still_refused(hub: Hub) -> None:
     found = _findings(hub, info.number)
     assert len(found) == 1
     assert "bezirk=Wanne (2)" in found[0]
+
+
+def test_a_missing_ledger_refuses_rather_than_skips_the_comparison(hub: Hub) -> None:
+    import shutil
+
+    from datenschatz.privacy.ledger import ledger_root
+
+    first = _release(hub, 0)
+    publish(hub, "verbrauch", first, actor="test")
+    second = _release(hub, 0)
+    shutil.rmtree(ledger_root(hub))
+    found = _findings(hub, second)
+    assert len(found) == 1
+    assert "cannot be compared" in found[0]

@@ -205,6 +205,12 @@ def differencing_findings(
             if other.key_columns != ledger.key_columns:
                 continue
             theirs = root / other.path
+            if not (mine / "cells.parquet").is_file() or not (theirs / "cells.parquet").is_file():
+                reasons.append(
+                    f"The contributor ledger of this version or of {slug} v{number} is missing "
+                    "from the data directory: the releases cannot be compared."
+                )
+                continue
             k = max(ledger.k, other.k)
             common = sorted(set(ledger.measures) & set(other.measures))
             changed = " OR ".join(
