@@ -26,6 +26,7 @@ MISSING.update(
         "grant_id": "999999",
     }
 )
+MISSING["path"] = "Gibtsnicht(1)"  # SensorThings resource paths under /sta/v1.1
 # Routes without path parameters, with a request that is the caller's mistake.
 BAD_REQUESTS = {
     "/api/v1/datasets": ("get", {"limit": "0"}, 400),
@@ -34,6 +35,7 @@ BAD_REQUESTS = {
     "/ogc/conformance": ("get", {"unbekannt": "1"}, 400),
     "/ogc/api": ("get", {"unbekannt": "1"}, 400),
     "/ogc/collections": ("get", {"unbekannt": "1"}, 400),
+    "/sta/v1.1": ("get", {"$top": "1"}, 400),
     "/api/v1/admin/users": ("get", {}, 401),
     "/api/v1/admin/tokens": ("get", {}, 401),
     "/api/v1/admin/audit": ("get", {"limit": "0"}, 400),

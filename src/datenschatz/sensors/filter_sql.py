@@ -434,9 +434,13 @@ class Compiler:
             self._arity(node, 1)
             number = self.number(args[0])
             if pg:
-                number = cast(number, Float)
+                # numeric rounds half away from zero (double precision rounds half to even).
+                number = cast(number, Numeric if name == "round" else Float)
             sql = {"round": func.round, "floor": func.floor, "ceiling": func.ceil}[name]
-            return Typed(sql(number), "num")
+            if pg:
+                return Typed(sql(number), "num")
+            # SQLAlchemy's SQLite connections define floor() in Python, which fails on NULL.
+            return Typed(case((number.is_(None), null()), else_=sql(number)), "num")
         if name in _TIME_PARTS:
             self._arity(node, 1)
             moment = self._time(args[0])

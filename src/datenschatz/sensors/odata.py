@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import quote
 
-from datenschatz.errors import InputError
+from datenschatz.errors import InputError, NotFound
 
 DEFAULT_TOP = 100
 MAX_TOP = 10_000
@@ -439,7 +439,7 @@ def parse_path(path: str) -> ResourcePath:
     """``Things(1)/Datastreams``, ``Observations(5)/result/$value``, ``Things/$ref``."""
     parts = [p for p in path.strip("/").split("/") if p]
     if not parts:
-        raise InputError("Empty resource path.", parameter="path")
+        raise NotFound("Empty resource path.", parameter="path")
     segments: list[Segment] = []
     prop: str | None = None
     value = ref = False
@@ -452,7 +452,7 @@ def parse_path(path: str) -> ResourcePath:
             continue
         match = _SEGMENT.fullmatch(part)
         if match is None or prop is not None:
-            raise InputError(f"Bad resource path segment {part!r}.", parameter="path")
+            raise NotFound(f"No resource at segment {part[:60]!r} of the path.", parameter="path")
         ident = match.group(2)
         if ident is None and index > 0 and match.group(1)[0].islower():
             prop = match.group(1)

@@ -211,7 +211,9 @@ class Reader:
         query = select(es.table).where(where)
         for order in options.orderby:
             expr = order_compiler.order_expression(order.expr)
-            query = query.order_by(expr.desc() if order.descending else expr.asc())
+            # The same order on both databases: nulls after values, reversed by desc.
+            ordered = expr.desc().nulls_first() if order.descending else expr.asc().nulls_last()
+            query = query.order_by(ordered)
         query = query.order_by(es.table.c.id.asc())
         limit = options.limit
         rows = self.session.execute(query.offset(options.skip).limit(limit + 1)).all()

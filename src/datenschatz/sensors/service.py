@@ -740,6 +740,7 @@ def create_observations(
                 f"CreateObservations item {number} needs 'components' and 'dataArray' lists."
             )
         known = {
+            "id",
             "phenomenonTime",
             "resultTime",
             "result",
@@ -768,6 +769,8 @@ def create_observations(
                 if not isinstance(row, list) or len(row) != len(components):
                     raise InputError(f"needs {len(components)} values")
                 item = dict(zip(components, row, strict=True))
+                if item.get("id") is not None:
+                    raise InputError("the server chooses Observation ids; send id as null")
                 if feature_at is not None:
                     item["feature_of_interest_id"] = row[feature_at]
                 elif default_feature is None:
