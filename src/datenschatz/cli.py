@@ -21,6 +21,7 @@ from datenschatz.commands.catalog import register as register_catalog
 from datenschatz.commands.measures import measure_app
 from datenschatz.commands.privacy import app as privacy_app
 from datenschatz.commands.releases import register as register_releases
+from datenschatz.commands.search import app as search_app
 from datenschatz.commands.sensors import app as sensors_app
 from datenschatz.commands.sensors import bridge as mqtt_bridge_command
 from datenschatz.commands.treat import register as register_treat
@@ -45,6 +46,7 @@ register_catalog(app)  # `datenschatz meta|org|group|harvest`
 app.add_typer(privacy_app, name="privacy")
 register_treat(privacy_app)  # `datenschatz privacy treat`
 app.add_typer(sensors_app, name="sensors")
+app.add_typer(search_app, name="search")
 app.command("mqtt", help="Run the MQTT bridge (the same as `sensors bridge`).")(mqtt_bridge_command)
 
 out = Console()

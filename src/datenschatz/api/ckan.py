@@ -48,6 +48,10 @@ _DESCRIPTION = (
 )
 
 
+# package_search parameters whose mistakes are validation errors, not query errors.
+_PAGING = frozenset({"rows", "start", "facet.limit", "limit", "offset", "facet_limit"})
+
+
 class CkanError(Exception):
     def __init__(self, status: int, type_name: str, message: str, **fields: Any) -> None:
         super().__init__(message)
@@ -81,7 +85,7 @@ def translate(action: str, exc: DatenschatzError) -> CkanError:
         return CkanError(404, "Not Found Error", exc.message)
     if isinstance(exc, Unauthorized | Forbidden | SqlForbidden):
         return CkanError(403, "Authorization Error", exc.message)
-    if isinstance(exc, InputError) and action in SEARCH_ACTIONS:
+    if isinstance(exc, InputError) and action in SEARCH_ACTIONS and parameter not in _PAGING:
         return CkanError(400, "Search Query Error", exc.message, parameter=parameter)
     if isinstance(exc, InputError | CheckFailed):
         field = "query" if action == "datastore_search_sql" else parameter or "value"
@@ -92,8 +96,18 @@ def translate(action: str, exc: DatenschatzError) -> CkanError:
     return CkanError(500, "Internal Error", "Internal server error.")
 
 
+def _bad_body(message: str) -> CkanError:
+    return CkanError(409, "Validation Error", message, body=[message])
+
+
 async def _params(request: Request) -> dict[str, Any]:
-    params: dict[str, Any] = dict(request.query_params.items())
+    params: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        if key in params:  # a repeated parameter is a list, as CKAN reads it
+            previous = params[key]
+            params[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            params[key] = value
     if request.method != "POST":
         return params
     raw = await request.body()
@@ -103,7 +117,7 @@ async def _params(request: Request) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise CkanError(400, "Validation Error", "The body is not UTF-8.") from None
+        raise _bad_body("The body is not UTF-8.") from None
     if media == "application/x-www-form-urlencoded" or media == "multipart/form-data":
         if media == "multipart/form-data":
             form = await request.form()
@@ -114,9 +128,9 @@ async def _params(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(text)
     except ValueError:
-        raise CkanError(400, "Validation Error", "The body is not a valid JSON object.") from None
+        raise _bad_body("The body is not a valid JSON object.") from None
     if not isinstance(body, dict):
-        raise CkanError(400, "Validation Error", "The body must be a JSON object.")
+        raise _bad_body("The body must be a JSON object.")
     params.update(body)
     return params
 

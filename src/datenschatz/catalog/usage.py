@@ -68,7 +68,7 @@ def record(engine: Engine, slug: str) -> None:
         flush()
 
 
-def flush(engine: Engine | None = None) -> None:
+def flush(engine: Engine | None = None, *, quiet: bool = False) -> None:
     """Write the gathered counts (of ``engine``, or of every engine) to the database."""
     for target, counts in _buffer.take(engine).items():
         now = utcnow()
@@ -79,12 +79,13 @@ def flush(engine: Engine | None = None) -> None:
                     [{"slug": slug, "uses": n, "now": now} for slug, n in sorted(counts.items())],
                 )
         except Exception:  # counting must never break a read
-            log.warning("could not write usage counts", exc_info=True)
+            if not quiet:
+                log.warning("could not write usage counts", exc_info=True)
 
 
 def _flush_at_exit() -> None:
-    with contextlib.suppress(Exception):  # interpreter shutdown: engines may be gone
-        flush()
+    with contextlib.suppress(Exception):  # interpreter shutdown: databases may be gone
+        flush(quiet=True)
 
 
 atexit.register(_flush_at_exit)
