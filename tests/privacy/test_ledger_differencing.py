@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from datenschatz.catalog.datasets import get_dataset, get_version
 from datenschatz.errors import CheckFailed
@@ -109,3 +111,35 @@ def test_a_missing_ledger_refuses_rather_than_skips_the_comparison(hub: Hub) -> 
     found = _findings(hub, second)
     assert len(found) == 1
     assert "cannot be compared" in found[0]
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(moved=st.integers(0, 8), arrived=st.integers(0, 3))
+def test_refused_exactly_when_fewer_than_k_contributors_changed(
+    sqlite_hub: Hub, moved: int, arrived: int
+) -> None:
+    hub = sqlite_hub
+    slug = f"wechsel-{moved}-{arrived}"
+    spec = parse_spec({**SPEC.raw, "population": slug})
+
+    def release(sql: str) -> int:
+        add_version(hub, slug, sql)
+        info = apply_treatments(hub, slug, raw_version=None, spec=spec, actor="test")
+        with hub.session() as session:
+            set_roles(session, get_dataset(session, slug), {"bezirk": "public_key"}, actor="t")
+        return info.number
+
+    publish(hub, slug, release(_households(0)), actor="test")
+    newcomers = "".join(f" UNION ALL SELECT 'N{i}', 'Wanne', {2000.0 + i}" for i in range(arrived))
+    later = release(_households(moved) + newcomers)
+    with hub.session() as session:
+        dataset = get_dataset(session, slug)
+        found = differencing_findings(hub, session, dataset, get_version(session, dataset, later))
+    changed = moved + arrived
+    assert bool(found) == (1 <= changed < 5)
+    if found:
+        assert f"bezirk=Wanne ({changed})" in found[0]
