@@ -84,7 +84,11 @@ def test_a_distribution_per_download_format_and_the_apis_as_services(catalog_hub
     assert table_downloads == {"csv", "json", "ndjson", "parquet", "xlsx"}  # no GeoJSON
     services = set(g.subjects(DCAT.servesDataset, geo))
     endpoints = {str(g.value(s, DCAT.endpointURL)) for s in services}
-    assert endpoints == {f"{BASE}/api/v1/datasets/stationen", f"{BASE}/ogc/collections/stationen"}
+    assert endpoints == {
+        f"{BASE}/api/v1/datasets/stationen",
+        f"{BASE}/api/3/action/package_show?id=stationen",
+        f"{BASE}/ogc/collections/stationen",
+    }
     assert all((s, RDF.type, DCAT.DataService) in g for s in services)
     assert services <= set(g.objects(_uri("/catalog"), DCAT.service))
     # each service is also reachable from a distribution (dcat:accessService)
@@ -107,7 +111,7 @@ def test_every_download_url_answers(served_hub: Hub) -> None:
     urls = {str(u) for u in g.objects(None, DCAT.downloadURL)} | {
         str(u) for u in g.objects(None, DCAT.endpointURL)
     }
-    assert len(urls) == 6 + 5 + 3
+    assert len(urls) == 6 + 5 + 3 + 2  # downloads, services (REST, CKAN, OGC; REST, CKAN)
     for url in urls:
         path = url.removeprefix("http://testserver")
         assert client.get(path).status_code == 200, path

@@ -313,3 +313,27 @@ def test_an_unreachable_source_changes_nothing(org_hub: Hub, portal: Portal) -> 
     with org_hub.session() as session, pytest.raises(InputError):
         harvest.harvest_ckan(session, ADMIN, portal.url + "/kaputt", "stadt-bochum")
     assert _harvested(org_hub)["0000-1"].status is DatasetStatus.DRAFT
+
+
+def test_our_own_ckan_api_harvests_round_trip(sqlite_hub: Hub) -> None:
+    meta = {
+        "description": "Tabelle.",
+        "keywords": ["Wasser"],
+        "licence": "dl-zero-de/2.0",
+        "contact": {"name": "Team", "email": "team@herne.example"},
+    }
+    for n in range(3):
+        make_dataset(sqlite_hub, f"tabelle-{n}", meta=meta)
+    with sqlite_hub.session() as session:
+        get_or_create_org(session, "spiegel", "Spiegel")
+    with serving_app(create_app(sqlite_hub)) as url, sqlite_hub.session() as session:
+        report = harvest.harvest_ckan(session, ADMIN, url, "spiegel", rows=2)
+    assert len(report.created) == 3
+    copies = _harvested(sqlite_hub)
+    assert len(copies) == 3
+    with sqlite_hub.session() as session:
+        copy = read_metadata(session.get_one(Dataset, next(iter(copies.values())).id))
+    assert copy.keywords == ["Wasser"]
+    assert copy.licence == "dl-zero-de/2.0"
+    assert copy.contact is not None
+    assert copy.contact.email == "team@herne.example"

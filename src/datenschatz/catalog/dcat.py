@@ -148,6 +148,12 @@ class Links:
     def rest_service(self, slug: str) -> URIRef:
         return URIRef(f"{self.base}/api/v1/datasets/{slug}#service")
 
+    def ckan(self, slug: str) -> URIRef:
+        return URIRef(f"{self.base}/api/3/action/package_show?id={slug}")
+
+    def ckan_service(self, slug: str) -> URIRef:
+        return URIRef(f"{self.base}/api/3/action/package_show?id={slug}#service")
+
     def ogc(self, slug: str) -> URIRef:
         return URIRef(f"{self.base}/ogc/collections/{slug}")
 
@@ -391,6 +397,15 @@ class CatalogBuilder:
                 "Datenschatz-REST-API: Zeilen filtern, sortieren, aggregieren und herunterladen",
             )
         ]
+        services.append(
+            (
+                links.ckan_service(dataset.slug),
+                links.ckan(dataset.slug),
+                links.openapi(),
+                "CKAN-API",
+                "CKAN Action API (package_show, datastore_search)",
+            )
+        )
         if version is not None and version.geometry_column:
             services.append(
                 (

@@ -339,7 +339,7 @@ def ckan_packages(
         root += "/api/3/action"
     start = 0
     while True:
-        query = urllib.parse.urlencode({"rows": rows, "start": start, "sort": "id asc"})
+        query = urllib.parse.urlencode({"rows": rows, "start": start, "sort": "name asc"})
         body, _media = fetch(f"{root}/package_search?{query}", "application/json")
         try:
             answer = json.loads(body)
