@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from datenschatz.access.policy import Principal
-from datenschatz.api.ckan_actions import ACTIONS, SEARCH_ACTIONS, WRITE_ACTIONS, Call
+from datenschatz.api.ckan_actions import ACTIONS, SEARCH_ACTIONS, WRITE_ACTIONS
+from datenschatz.api.ckan_dicts import Call
 from datenschatz.api.deps import get_hub, get_principal
 from datenschatz.errors import (
     CheckFailed,
