@@ -60,6 +60,8 @@ NO_INPUT |= {"/api/v1/teams", "/api/v1/grants"}
 # Measures.
 MISSING["name"] = "gibt-es-nicht"
 NO_INPUT |= {"/api/v1/measures"}
+# Sensor aggregates (native API).
+MISSING["datastream_id"] = "999999"
 
 
 @pytest.fixture
