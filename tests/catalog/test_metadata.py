@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from datenschatz.db.catalog_models import Group
 from datenschatz.db.models import Dataset
 from datenschatz.errors import InputError, NotFound, Unauthorized
 from datenschatz.hub import Hub
+from tests.catalog.publishing import publish_directly
 from tests.helpers import add_version
 
 STEWARD = Principal(name="admin", user_id=1, roles=frozenset({Role.ADMIN}))
@@ -85,7 +86,7 @@ def test_patch_keeps_other_fields_and_other_extra_keys(hub: Hub) -> None:
         ({"licence": "cc-by-99"}, "licence"),
         ({"themes": ["UMWELT"]}, "themes"),
         ({"contact": {"name": "Team", "email": "not-an-address"}}, "contact.email"),
-        ({"contact": {"name": "Team"}}, "contact"),
+        ({"contact": {"name": "Team", "email": None}}, "contact"),
         ({"accrual_periodicity": "sometimes"}, "accrual_periodicity"),
         ({"geocoding": ["Herne"]}, "geocoding"),
         ({"landing_page": "ftp://x"}, "landing_page"),
@@ -123,21 +124,20 @@ def test_edit_needs_a_steward(sqlite_hub: Hub) -> None:
 
 
 def test_coverage_from_the_published_version(hub: Hub) -> None:
-    from datenschatz.services.publish import publish
-
-    info = add_version(
+    add_version(
         hub,
         "messungen",
         "SELECT * FROM (VALUES (DATE '2024-01-05', TIMESTAMP '2024-03-01 12:00:00', 1),"
         " (DATE '2023-12-31', TIMESTAMP '2024-02-01 00:00:00', 2)) t(tag, zeit, wert)",
     )
-    publish(hub, "messungen", info.number, actor="test")
+    publish_directly(hub, "messungen")
     with hub.session() as session:
         dataset = session.scalars(select(Dataset).where(Dataset.slug == "messungen")).one()
         meta = read_metadata(dataset)
     assert meta.temporal_start is not None
     assert meta.temporal_end is not None
-    assert meta.temporal_start.date().isoformat() == "2023-12-31"
+    assert meta.temporal_start == date(2023, 12, 31)  # a date column's bound stays a date
+    assert isinstance(meta.temporal_end, datetime)
     assert meta.temporal_end.replace(tzinfo=UTC) == datetime(2024, 3, 1, 12, tzinfo=UTC)
     assert meta.spatial_bbox is None
 

@@ -11,7 +11,7 @@ version's quality report).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -118,8 +118,8 @@ class DatasetMetadata(BaseModel):
     # computed
     modified: datetime | None = None
     spatial_bbox: list[float] | None = None
-    temporal_start: datetime | None = None
-    temporal_end: datetime | None = None
+    temporal_start: datetime | date | None = None
+    temporal_end: datetime | date | None = None
 
     @field_validator("title", "description")
     @classmethod
@@ -237,46 +237,46 @@ def _stored_values(extra: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _parse_time(text: Any) -> datetime | None:
+Moment = datetime | date  # a date column's bound stays a date
+
+
+def _parse_time(text: Any, is_date: bool) -> Moment | None:
     if not isinstance(text, str) or not text:
         return None
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    return value
+    return value.date() if is_date else value
 
 
-def temporal_coverage(version: Version | None) -> tuple[datetime | None, datetime | None]:
-    """(earliest, latest) value over the version's date and timestamp columns."""
+def temporal_coverage(version: Version | None) -> tuple[Moment | None, Moment | None]:
+    """(earliest, latest) value over the version's date and timestamp columns.
+
+    The bounds come from the version's quality report, which holds each column's exact
+    minimum and maximum. Timestamps without a zone are compared as if UTC.
+    """
     if version is None:
         return None, None
-    starts: list[datetime] = []
-    ends: list[datetime] = []
+    starts: list[Moment] = []
+    ends: list[Moment] = []
     for column in (version.quality or {}).get("columns", []):
-        if column.get("type") not in _TIME_TYPES:
+        kind = column.get("type")
+        if kind not in _TIME_TYPES:
             continue
-        lo, hi = _parse_time(column.get("min")), _parse_time(column.get("max"))
+        lo = _parse_time(column.get("min"), kind == "date")
+        hi = _parse_time(column.get("max"), kind == "date")
         if lo is not None:
             starts.append(lo)
         if hi is not None:
             ends.append(hi)
-    return (_earliest(starts), _latest(ends))
+    return (min(starts, key=_key) if starts else None, max(ends, key=_key) if ends else None)
 
 
-def _key(value: datetime) -> datetime:
-    # naive timestamps (no zone in the data) are compared as if UTC
-    from datetime import UTC
-
+def _key(value: Moment) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _earliest(values: list[datetime]) -> datetime | None:
-    return min(values, key=_key) if values else None
-
-
-def _latest(values: list[datetime]) -> datetime | None:
-    return max(values, key=_key) if values else None
 
 
 def read_metadata(dataset: Dataset) -> DatasetMetadata:
