@@ -140,13 +140,32 @@ class Settings(BaseSettings):
             ),
         ),
     ] = "datenschatz-bridge"
+    mqtt_notify: Annotated[
+        bool,
+        Field(
+            description=(
+                "Whether the MQTT bridge publishes every created or changed SensorThings entity "
+                "to the standard's topics (v1.1/Datastreams(1)/Observations, v1.1/Things(1), "
+                "...). Switch off for a bridge that only takes observations in."
+            )
+        ),
+    ] = True
     mqtt_base_url: Annotated[
         str | None,
         Field(
             description=(
-                "Absolute SensorThings base URL used for self links in MQTT notifications, "
-                "e.g. https://daten.example.org/sta/v1.1. Default: "
-                "http://<host>:<port>/sta/v1.1."
+                "The MQTT endpoint announced to clients in the SensorThings service root, "
+                "e.g. mqtts://daten.example.org:8883 (never with credentials)."
+            )
+        ),
+    ] = None
+    sta_base_url: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Absolute SensorThings base URL for self links made outside an HTTP request "
+                "(MQTT notifications, importers), e.g. https://daten.example.org/sta/v1.1. "
+                "Default: http://<host>:<port>/sta/v1.1."
             )
         ),
     ] = None

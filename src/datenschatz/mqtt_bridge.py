@@ -221,6 +221,7 @@ class MqttBridge:
     client_id: str = "datenschatz-bridge"
     batch_size: int = BATCH_SIZE
     batch_seconds: float = BATCH_SECONDS
+    notify: bool = True
     stats: BridgeStats = field(default_factory=BridgeStats)
 
     def __post_init__(self) -> None:
@@ -251,7 +252,8 @@ class MqttBridge:
         self._client.loop_start()
         self._worker = threading.Thread(target=self._work, name="mqtt-bridge-store", daemon=True)
         self._worker.start()
-        self._unsubscribe_events = events.subscribe(self._publish_event)
+        if self.notify:
+            self._unsubscribe_events = events.subscribe(self._publish_event)
         log.info("MQTT bridge connecting to %s:%d", self.address.host, self.address.port)
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
@@ -472,13 +474,14 @@ def bridge_for(hub: Hub, *, url: str | None = None, base_url: str | None = None)
         raise ConfigError("DATENSCHATZ_MQTT_URL: set it to the broker, e.g. mqtt://127.0.0.1:1883.")
     from datenschatz.sensors.importers.entities import base_url_from_settings
 
-    if hub.settings.mqtt_base_url or not base_url:
+    if hub.settings.sta_base_url or not base_url:
         base_url = base_url_from_settings(hub.settings)
     return MqttBridge(
         hub,
         url,
         base_url=base_url,
         client_id=hub.settings.mqtt_client_id,
+        notify=hub.settings.mqtt_notify,
     )
 
 

@@ -26,8 +26,8 @@ CHUNK = 5000
 
 def base_url_from_settings(settings: Settings) -> str:
     """The absolute SensorThings base URL for self links made outside an HTTP request."""
-    if settings.mqtt_base_url:
-        return settings.mqtt_base_url.rstrip("/")
+    if settings.sta_base_url:
+        return settings.sta_base_url.rstrip("/")
     return f"http://{settings.host}:{settings.port}/sta/v1.1"
 
 
