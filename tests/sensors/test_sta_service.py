@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from datenschatz.access.policy import ANONYMOUS
+from datenschatz.access.policy import ANONYMOUS, Principal, Role
 from datenschatz.db.sensor_models import (
     StaDatastream,
     StaFeatureOfInterest,
@@ -20,6 +20,7 @@ from datenschatz.hub import Hub
 from datenschatz.sensors import events, service
 from datenschatz.sensors.odata import parse_options, parse_path
 from datenschatz.sensors.read import read
+from tests.helpers import add_version
 from tests.sensors.builders import BASE, READER_TOKEN, WRITER, point, station
 
 
@@ -311,3 +312,27 @@ def test_subscribers_hear_of_new_observations_after_commit(hub: Hub) -> None:
     assert "Observations" in topics
     assert body["result"] == 5
     assert body["@iot.selfLink"] == f"{BASE}/Observations(1)"
+
+
+def test_a_datastream_tied_to_a_hidden_dataset_looks_absent(hub: Hub) -> None:
+    add_version(hub, "luftmessung", "SELECT 1 AS id")  # a draft: hidden from the public
+    with hub.session() as session:
+        service.create_entity(session, "Things", station(), base_url=BASE)
+        service.insert_observations_bulk(session, 1, [{"result": 1}])
+        service.assign_dataset(session, 1, "luftmessung")
+    assert get(hub, "Datastreams")["value"] == []
+    assert get(hub, "Observations")["value"] == []
+    assert get(hub, "Things(1)/Datastreams")["value"] == []
+    with pytest.raises(NotFound):
+        get(hub, "Datastreams(1)")
+    with pytest.raises(NotFound):
+        get(hub, "Observations(1)")
+    admin = Principal(name="admin", user_id=9, roles=frozenset({Role.ADMIN}))
+    with hub.session() as session:
+        page = read(session, admin, parse_path("Datastreams"), parse_options({}), base_url=BASE)
+    assert [d["@iot.id"] for d in page["value"]] == [1]
+    with hub.session() as session, pytest.raises(Forbidden):
+        service.assign_dataset(session, 1, None, principal=READER_TOKEN)
+    with hub.session() as session:
+        service.assign_dataset(session, 1, None, principal=admin)
+    assert get(hub, "Datastreams(1)/Observations")["value"][0]["result"] == 1

@@ -121,6 +121,9 @@ def related(nav: Nav, owner: EntitySet, target: EntitySet, owner_ids: Any) -> Co
     if nav.fk is not None:
         return target.table.c.id.in_(select(owner.table.c[nav.fk]).where(owner.table.c.id.in_(ids)))
     if nav.back_fk is not None:
+        if not isinstance(owner_ids, Select):
+            same: ColumnElement[bool] = target.table.c[nav.back_fk] == owner_ids
+            return same
         return target.table.c[nav.back_fk].in_(ids)
     assert nav.link is not None
     return target.table.c.id.in_(
@@ -150,13 +153,19 @@ class Reader:
             clause = and_(clause, es.table.c.id == first.id)
             link_path = f"{es.name}({first.id})"
             self._must_exist(es, clause, first.id)
+        # The id of a single entity already found (and visible): paths below it use it directly,
+        # so that /Datastreams(1)/Observations reads the (datastream, time) index.
+        known_id = first.id
         for segment in path.segments[1:]:
             nav = es.navs.get(segment.name)
             if nav is None:
                 raise NotFound(f"{es.singular} has no navigation {segment.name!r}.")
             target = ENTITY_SETS[nav.target]
-            owner_ids = select(es.table.c.id).where(clause)
+            owner_ids: Any = (
+                known_id if known_id is not None else select(es.table.c.id).where(clause)
+            )
             clause = and_(visibility(target, self.principal), related(nav, es, target, owner_ids))
+            known_id = None
             link_path = f"{link_path}/{segment.name}"
             single = not nav.many
             es = target
@@ -167,6 +176,7 @@ class Reader:
                 link_path = f"{es.name}({segment.id})"
                 single = True
                 self._must_exist(es, clause, segment.id)
+                known_id = segment.id
         return es, clause, single, link_path
 
     def _must_exist(self, es: EntitySet, clause: ColumnElement[bool], entity_id: int) -> None:

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import Table, delete, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from datenschatz.access.policy import Principal, Scope, ensure_scope
+from datenschatz.access.policy import Principal, Scope, ensure_can_edit, ensure_scope
+from datenschatz.db.models import Dataset
 from datenschatz.db.sensor_models import (
     StaDatastream,
     StaFeatureOfInterest,
@@ -891,6 +892,31 @@ def patch_entity_json(
     )
 
 
+def assign_dataset(
+    session: Session,
+    datastream_id: int,
+    slug: str | None,
+    *,
+    principal: Principal | None = None,
+) -> None:
+    """Tie a Datastream (and its Observations) to a dataset, whose visibility reads follow.
+
+    ``slug=None`` makes it public sensor data again. Needs sensor write access and, for a
+    dataset, the right to edit that dataset.
+    """
+    ensure_can_write(principal)
+    _ensure_exists(session, ENTITY_SETS["Datastreams"], datastream_id)
+    dataset_id = None
+    if slug is not None:
+        if principal is None:
+            dataset_id = session.scalar(select(Dataset.id).where(Dataset.slug == slug))
+            if dataset_id is None:
+                raise NotFound("No such dataset.", dataset=slug)
+        else:
+            dataset_id = ensure_can_edit(session, principal, slug).id
+    session.execute(update(DS).where(DS.c.id == datastream_id).values(dataset_id=dataset_id))
+
+
 # --- deleting --------------------------------------------------------------------------------
 
 
@@ -952,6 +978,7 @@ def _recompute_times(session: Session, datastream_id: int) -> None:
 
 
 __all__ = [
+    "assign_dataset",
     "create_entity",
     "create_observations",
     "delete_entity",
