@@ -55,6 +55,7 @@ def _sql_string(value: str) -> str:
 
 @settings(
     max_examples=30,
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -84,6 +85,7 @@ def test_no_value_the_gate_lets_through_matches_a_detector(
 
 @settings(
     max_examples=40,
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
