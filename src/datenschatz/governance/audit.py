@@ -19,7 +19,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from datenschatz.db.governance_models import AuditEvent, AuditHead
 from datenschatz.db.models import utcnow
@@ -82,6 +85,13 @@ def _check_details(details: dict[str, Any], path: str = "details") -> None:
             _check_details(value, f"{path}.{key}")
 
 
+def _insert_head(session: Session) -> Executable:
+    values = {"id": _HEAD_ID, "seq": 0, "hash": GENESIS}
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(AuditHead).values(values).on_conflict_do_nothing()
+    return sqlite_insert(AuditHead).values(values).on_conflict_do_nothing()
+
+
 def record(
     session: Session,
     *,
@@ -103,12 +113,12 @@ def record(
     details = json.loads(_canonical(details))
     # Take the head first: the UPDATE locks the row (PostgreSQL) or the database (SQLite)
     # until commit, so two writers never chain onto the same event.
-    moved = session.execute(
-        update(AuditHead).where(AuditHead.id == _HEAD_ID).values(seq=AuditHead.seq + 1)
-    )
-    if getattr(moved, "rowcount", 0) == 0:
-        session.add(AuditHead(id=_HEAD_ID, seq=1, hash=GENESIS))
-        session.flush()
+    take_head = update(AuditHead).where(AuditHead.id == _HEAD_ID).values(seq=AuditHead.seq + 1)
+    if getattr(session.execute(take_head), "rowcount", 0) == 0:
+        # No head row yet (the migration writes one; an emptied table loses it): create it
+        # once, even when two writers get here together, then take it.
+        session.execute(_insert_head(session))
+        session.execute(take_head)
     head = session.execute(
         select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == _HEAD_ID)
     ).one()
