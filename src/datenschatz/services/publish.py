@@ -73,7 +73,32 @@ def check_privacy(hub: Hub, dataset: Dataset, version: Version) -> CheckResult:
     return CheckResult("privacy", True)
 
 
-CHECKS: list[Check] = [check_file_intact, check_quality, check_metadata, check_privacy]
+def check_lineage(_hub: Hub, _dataset: Dataset, version: Version) -> CheckResult:
+    """A derived version is never released more openly than its inputs allow."""
+    from sqlalchemy.orm import object_session
+
+    from datenschatz.analysis.lineage import access_cap
+    from datenschatz.db.models import AccessLevel
+
+    session = object_session(version)
+    cap = access_cap(session, version) if session is not None else None
+    if cap is AccessLevel.INTERNAL:
+        return CheckResult(
+            "lineage",
+            False,
+            "The version is derived from data that is not released (internal or unpublished); "
+            "it cannot be released either.",
+        )
+    return CheckResult("lineage", True)
+
+
+CHECKS: list[Check] = [
+    check_file_intact,
+    check_quality,
+    check_metadata,
+    check_privacy,
+    check_lineage,
+]
 
 
 def run_checks(hub: Hub, dataset: Dataset, version: Version) -> list[CheckResult]:

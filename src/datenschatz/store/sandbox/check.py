@@ -173,3 +173,14 @@ def _system_relations() -> frozenset[str]:
     finally:
         con.close()
     return frozenset(str(r[0]).casefold() for r in rows)
+
+
+def check_select(cursor: duckdb.DuckDBPyConnection, q: str, tables: frozenset[str]) -> str:
+    """The one SELECT of ``q``, if it names only ``tables`` (casefolded) and allowed functions.
+
+    For SQL that runs outside the sandbox's worker processes but must obey the same statement
+    rules, such as a recipe's transformation. Raises SqlError/SqlForbidden like the sandbox.
+    """
+    statement = _single_select(cursor, q)
+    _check_references(_references(_parse_tree(cursor, statement)), tables, _system_relations())
+    return statement
