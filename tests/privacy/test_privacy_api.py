@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -56,13 +57,14 @@ def test_steward_reads_proposals_and_confirms_them(hub: Hub, client: TestClient)
 def test_bad_roles_answer_400_in_the_one_error_shape(hub: Hub, client: TestClient) -> None:
     add_version(hub, "bezirke", SQL)
     auth = bearer(hub, "admin-anna")
-    for body in (
+    bodies: list[dict[str, Any]] = [
         {"roles": {"kwh": "geheim"}},
         {"roles": ["kwh"]},
         {},
         {"accept_proposed": "ja"},
         {"rollen": {}},
-    ):
+    ]
+    for body in bodies:
         response = client.put(BASE.format("bezirke") + "/roles", headers=auth, json=body)
         assert response.status_code == 400, (body, response.text)
         assert_error_shape(response.json(), "invalid_input")

@@ -399,8 +399,8 @@ def _validate(
         return None
     if not entity.strong and len(valid_rows) < 0.5 * checked:
         return None
-    estimate = valid_rows and round(candidates * len(valid_rows) / checked)
-    return Hit(entity.name, max(len(valid_rows), int(estimate)), valid_rows[:EXAMPLE_ROWS])
+    estimate = round(candidates * len(valid_rows) / checked)
+    return Hit(entity.name, max(len(valid_rows), estimate), valid_rows[:EXAMPLE_ROWS])
 
 
 def _names_in(

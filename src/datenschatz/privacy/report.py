@@ -119,7 +119,7 @@ def validate(report: dict[str, Any]) -> PrivacyReport:
 
 def without_rows(report: dict[str, Any]) -> dict[str, Any]:
     """The report without example row numbers."""
-    copy = json.loads(json.dumps(report))
+    copy: dict[str, Any] = json.loads(json.dumps(report))
     for column in copy.get("columns", []):
         for hit in column.get("hits", []):
             hit.pop("rows", None)
