@@ -20,6 +20,8 @@ from datenschatz.commands.accounts import audit_app, token_app, user_app
 from datenschatz.commands.catalog import register as register_catalog
 from datenschatz.commands.measures import measure_app
 from datenschatz.commands.privacy import app as privacy_app
+from datenschatz.commands.recipes import lineage as lineage_command
+from datenschatz.commands.recipes import recipe_app
 from datenschatz.commands.releases import register as register_releases
 from datenschatz.commands.search import app as search_app
 from datenschatz.commands.sensors import app as sensors_app
@@ -41,6 +43,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(measure_app, name="measure")
+app.add_typer(recipe_app, name="recipe")
+app.command("lineage")(lineage_command)
 register_releases(app)  # `datenschatz release|withdraw|challenge|grant`
 register_catalog(app)  # `datenschatz meta|org|group|harvest`
 app.add_typer(privacy_app, name="privacy")
