@@ -62,3 +62,14 @@ def partner_dataset(hub: Hub, slug: str, sql: str = "SELECT 1 AS id, 7 AS kw") -
     published(hub, slug, sql)
     with hub.session() as session:
         get_dataset(session, slug).access_level = AccessLevel.PARTNER
+
+
+def bearer(hub: Hub, name: str, *scopes: str) -> dict[str, str]:
+    """An Authorization header with a fresh token of ``name`` (default scopes read, write)."""
+    from datenschatz.governance.tokens import create_token
+
+    with hub.session() as session:
+        issued = create_token(
+            session, get_user(session, name), scopes=scopes or ("read", "write"), actor="test"
+        )
+    return {"Authorization": f"Bearer {issued.secret}"}

@@ -19,6 +19,7 @@ from typing import Any
 
 from datenschatz.access.policy import Principal, ensure_version
 from datenschatz.catalog import usage
+from datenschatz.db.models import AccessLevel
 from datenschatz.errors import InputError
 from datenschatz.hub import Hub
 from datenschatz.services.fingerprint import fingerprint
@@ -47,6 +48,19 @@ class Source:
     dataset: str
     version: int
     table: Table
+    # Set for a partner reading a partner dataset under a grant: the read counts against it.
+    grant_reader: Principal | None = None
+    dataset_id: int | None = None
+
+
+def _count_grant(hub: Hub, source: Source, *, rows: int = 0, downloads: int = 0) -> None:
+    """Count a grant holder's read of a partner dataset (requests, downloads, rows)."""
+    if source.grant_reader is None or source.dataset_id is None:
+        return
+    from datenschatz.governance.grants import count_usage
+
+    with hub.session() as session:
+        count_usage(session, source.grant_reader, source.dataset_id, rows=rows, downloads=downloads)
 
 
 def _source(hub: Hub, principal: Principal, slug: str, version: int | None) -> Source:
@@ -59,6 +73,12 @@ def _source(hub: Hub, principal: Principal, slug: str, version: int | None) -> S
             table_schema=found.table_schema,
             geometry_column=found.geometry_column,
         )
+        dataset = found.dataset
+        if (
+            dataset.access_level is AccessLevel.PARTNER
+            and dataset.id in principal.partner_dataset_ids
+        ):
+            return Source(slug, found.number, table, principal, dataset.id)
         return Source(slug, found.number, table)
 
 
@@ -108,6 +128,7 @@ class PreparedRows:
             )
         finally:
             con.close()
+        _count_grant(self.hub, self.source, rows=len(page.rows))
         return RowsResult(
             dataset=self.source.dataset,
             version=self.source.version,
@@ -179,6 +200,7 @@ class PreparedAggregate:
             )
         finally:
             con.close()
+        _count_grant(self.hub, self.source, rows=len(result.rows))
         return AggregateResultView(
             dataset=self.source.dataset,
             version=self.source.version,
@@ -248,6 +270,7 @@ class PreparedDownload:
             time_limit=settings.query_timeout_seconds,
             tmp_dir=settings.tmp_dir / "exports",
         )
+        _count_grant(self.hub, self.source, downloads=1)
         return Download(
             dataset=self.source.dataset,
             version=self.source.version,
