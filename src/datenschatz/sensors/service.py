@@ -85,12 +85,24 @@ def _send_after_commit(session: Session) -> None:
     base_url = session.info.get("sta_base_url", "")
     if not pending:
         return
+    # Rows are read back in chunks (a CreateObservations batch is one query per 500 rows),
+    # then announced in the order they were written.
+    rows: dict[tuple[str, int], Any] = {}
+    wanted: dict[str, list[int]] = {}
+    for es, entity_id in pending:
+        wanted.setdefault(es.name, []).append(entity_id)
     with Session(session.get_bind()) as reader:
-        for es, entity_id in pending:
-            row = load_row(reader, es, entity_id)
-            if row is not None:
-                topics = _topics_for(es, entity_id, row._mapping)
-                events.notify(topics, entity_json(es, row, base_url))
+        for name, ids in wanted.items():
+            table = ENTITY_SETS[name].table
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                for found in reader.execute(select(table).where(table.c.id.in_(chunk))):
+                    rows[(name, found.id)] = found
+    for es, entity_id in pending:
+        row = rows.get((es.name, entity_id))
+        if row is not None:
+            topics = _topics_for(es, entity_id, row._mapping)
+            events.notify(topics, entity_json(es, row, base_url))
 
 
 def _topics_for(es: EntitySet, entity_id: int, values: Mapping[Any, Any]) -> list[str]:
