@@ -583,12 +583,9 @@ _TIME_KEYS = (
 )
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
-    # The text form SQLAlchemy's SQLite DateTime reads and writes, in UTC.
-    if value is None:
-        return None
-    if value.utcoffset():
-        value = value.astimezone(UTC)
+def _sqlite_time(value: datetime) -> str:
+    # The text form SQLAlchemy's SQLite DateTime reads and writes. observation_values gives
+    # UTC times only, so the offset is dropped as it is.
     return value.isoformat(" ", "microseconds")[:26]
 
 
