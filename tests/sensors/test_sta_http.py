@@ -59,6 +59,7 @@ def test_service_root_lists_entity_sets_and_conformance(client: TestClient) -> N
     conformance = body["serverSettings"]["conformance"]
     assert "http://www.opengis.net/spec/iot_sensing/1.1/req/create-update-delete" in conformance
     assert "$batch" in body["serverSettings"]["notSupported"]
+    assert client.get(ROOT + "/").json() == body
 
 
 def test_post_answers_201_with_location_and_reads_follow_paths(client: TestClient) -> None:

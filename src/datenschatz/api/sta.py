@@ -112,6 +112,8 @@ async def create_observations(request: Request, hub: HubDep, principal: Principa
 
 @router.get("/{path:path}", summary="Entities, collections, properties and $value")
 def read_path(path: str, request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
+    if not path.strip("/"):
+        return JSONResponse(service_root(request, hub))
     resource = parse_path(path)
     options = parse_options(_params(request))
     with hub.session() as session:
