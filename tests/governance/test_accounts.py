@@ -92,7 +92,7 @@ def test_role_rules_name_the_parameter(orgs: Hub) -> None:
         ]
         for i, (kwargs, parameter) in enumerate(cases):
             with pytest.raises(InputError) as refused:
-                accounts.create_user(session, f"u{i}", actor="t", **kwargs)  # type: ignore[arg-type]
+                accounts.create_user(session, f"u{i}", actor="t", **kwargs)
             assert refused.value.details["parameter"] == parameter, kwargs
         with pytest.raises(NotFound):
             accounts.create_user(session, "x1", role="steward", org="gibt-es-nicht", actor="t")
