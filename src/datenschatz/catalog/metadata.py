@@ -401,7 +401,8 @@ def apply_metadata(
     group_ids = _group_ids(session, groups) if groups is not None else None
 
     extra = {k: v for k, v in (dataset.extra or {}).items() if k not in STORED_KEYS}
-    extra.pop("license", None)
+    if "license" in extra:  # the key ingest and the demo wrote first, kept in step
+        extra["license"] = meta.licence
     extra.update({k: v for k, v in meta.stored().items() if v not in (None, [], "")})
     title = meta.title or dataset.title
     changed = (title, meta.description, extra) != (
