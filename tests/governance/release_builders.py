@@ -41,12 +41,30 @@ def board(hub: Hub) -> dict[str, str]:
     return {"technical": "dpo", "political": "owner", "ethical": "ethics"}
 
 
+def describe(hub: Hub, slug: str) -> None:
+    """Fill the DCAT-AP.de mandatory metadata a release request checks."""
+    from datenschatz.catalog.datasets import get_dataset
+    from datenschatz.catalog.metadata import apply_metadata
+
+    with hub.session() as session:
+        apply_metadata(
+            session,
+            get_dataset(session, slug),
+            {
+                "description": "Test data of the city.",
+                "contact": {"name": "Open-Data-Team", "url": "https://example.org/kontakt"},
+            },
+            actor="test",
+        )
+
+
 def draft(hub: Hub, slug: str = "solar", sql: str = "SELECT 1 AS id, 2.5 AS kwh") -> None:
     add_version(hub, slug, sql)
+    describe(hub, slug)
 
 
 def published(hub: Hub, slug: str, sql: str = "SELECT 1 AS id, 2.5 AS kwh") -> None:
-    add_version(hub, slug, sql)
+    draft(hub, slug, sql)
     publish(hub, slug, actor="test")
 
 

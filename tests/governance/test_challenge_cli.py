@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.governance.release_builders import days
-from tests.governance.test_release_cli import env, ok, run
+from tests.governance.test_release_cli import env, ingest, ok, run
 
 __all__ = ["env"]
 
 
 def _dataset(csv: Path, slug: str, level: str) -> None:
-    ok("ingest", str(csv), "--dataset", slug)
-    ok("privacy", "roles", slug, "id=public_key", "kwh=measure")
+    ingest(csv, slug)
     ok("publish", slug)
     if level == "partner":
         from datenschatz.catalog.datasets import get_dataset

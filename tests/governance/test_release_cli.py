@@ -34,9 +34,17 @@ def ok(*args: str) -> object:
     return json.loads(stdout)
 
 
-def ingest(csv: Path) -> None:
-    ok("ingest", str(csv), "--dataset", "solar")
-    ok("privacy", "roles", "solar", "id=public_key", "kwh=measure")
+def ingest(csv: Path, slug: str = "solar") -> None:
+    """Ingest, confirm the column roles and fill the mandatory metadata of ``slug``."""
+    ok("ingest", str(csv), "--dataset", slug)
+    ok("privacy", "roles", slug, "id=public_key", "kwh=measure")
+    meta = csv.parent / "meta.yaml"
+    meta.write_text(
+        "description: Solar yield per roof.\n"
+        "contact:\n  name: Open-Data-Team\n  url: https://example.org/kontakt\n",
+        encoding="utf-8",
+    )
+    ok("meta", slug, "--file", str(meta))
 
 
 def test_release_request_decide_status_and_withdraw(env: Path) -> None:

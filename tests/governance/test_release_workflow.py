@@ -255,3 +255,28 @@ def test_only_stewards_of_the_organization_request_and_one_request_at_a_time(hub
     request_release(hub, steward, "solar", purpose="p", level="public")
     with pytest.raises(Conflict, match="pending"):
         request_release(hub, steward, "solar", purpose="p", level="public")
+
+
+def test_a_request_needs_complete_dcat_metadata_but_an_admin_publish_records_it(
+    hub: Hub,
+) -> None:
+    from datenschatz.services.publish import publish
+
+    add_version(hub, "kahl", "SELECT 1 AS id")
+    steward = user(hub, "stella", "steward", org="stadt")
+    with pytest.raises(CheckFailed, match="description, contact") as caught:
+        request_release(hub, steward, "kahl", purpose="p", level="public")
+    failed = [c["check"] for c in caught.value.details["checks"] if not c["passed"]]
+    assert failed == ["metadata_complete"]
+    publish(hub, "kahl", actor="admin-anna")
+    with hub.session() as session:
+        latest = list_releases(session, who(hub, "stella"), dataset="kahl")[0]
+    advisory = [c for c in latest.checks if c["check"] == "metadata_complete"]
+    assert advisory == [
+        {
+            "check": "metadata_complete",
+            "passed": True,
+            "advisory": True,
+            "reason": "Missing DCAT-AP.de metadata: description, contact",
+        }
+    ]

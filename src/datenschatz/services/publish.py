@@ -130,6 +130,7 @@ def publish(hub: Hub, slug: str, version: int | None = None, *, actor: str) -> V
             target,
             purpose="Published by an admin (datenschatz publish).",
             level=ReleaseLevel.PUBLIC,
+            advisory=releases.ADMIN_ADVISORY,
         )
         if failure is None:
             for question in request.required:
