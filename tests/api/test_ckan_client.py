@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from datenschatz.api.app import create_app
+from datenschatz.governance.accounts import create_user, get_user
+from datenschatz.governance.tokens import create_token
 from datenschatz.hub import Hub
 from datenschatz.services.publish import publish
 from tests.api.test_ogc_owslib import serving
@@ -131,3 +133,19 @@ def test_errors_raise_the_ckanapi_exceptions(ckan: Any) -> None:
         ckan.action.datastore_search_sql(sql="COPY haushalt TO 'raus.csv'")
     with pytest.raises(ckanapi.NotAuthorized):
         ckan.action.package_create(name="neu")
+
+
+def test_api_keys_are_read_the_ckan_way(hub: Hub, base_url: str) -> None:
+    with hub.session() as session:
+        create_user(session, "ckan-skript", actor="test")
+        secret = create_token(
+            session, get_user(session, "ckan-skript"), scopes=("read",), actor="test"
+        ).secret
+    # ckanapi sends the key as a bare Authorization header and as X-CKAN-API-Key.
+    with ckanapi.RemoteCKAN(base_url, apikey=secret, user_agent="datenschatz-tests") as remote:
+        assert remote.action.package_show(id="haushalt")["name"] == "haushalt"
+    with (
+        ckanapi.RemoteCKAN(base_url, apikey="falsch", user_agent="datenschatz-tests") as remote,
+        pytest.raises(ckanapi.NotAuthorized),
+    ):
+        remote.action.package_list()

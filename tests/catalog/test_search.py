@@ -272,3 +272,52 @@ def test_usage_counts_are_buffered_then_written(corpus: Hub) -> None:
     usage.flush()
     data.rows(corpus, ANONYMOUS, "haushalt", [])
     assert slugs(run(corpus, sort="most_used"))[0] == "haushalt"
+
+
+def test_a_dataset_that_cannot_be_indexed_does_not_block_the_write(
+    corpus: Hub, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from datenschatz.catalog import search_index
+
+    real_build = search_index.build
+
+    def failing_build(dataset: Dataset, groups: Any) -> Any:
+        if dataset.slug == "haushalt":
+            raise ValueError("broken metadata")
+        return real_build(dataset, groups)
+
+    monkeypatch.setattr(search_index, "build", failing_build)
+    with corpus.session() as session:
+        session.scalars(select(Dataset).where(Dataset.slug == "haushalt")).one().title = "Neu"
+    with corpus.session() as session:
+        assert session.scalars(select(Dataset.title).where(Dataset.slug == "haushalt")).one() == (
+            "Neu"
+        )
+    assert slugs(run(corpus, q="Neu")) == []
+    assert "could not index dataset haushalt" in caplog.text
+
+
+SAMPLE = """
+Die Stadt Herne und ihre Stadtwerke veröffentlichen hier Daten über Luftqualität, Bäume,
+Überschwemmungsgebiete, den Haushalt, Wasser, Abfall und Energie. Aber nicht alles, was
+sie haben, darf man sehen: einige Daten sind nur für Partner, andere bleiben intern, und
+jede Veröffentlichung wird vorher geprüft. Wir können dazu einmal mehr sagen als sonst.
+"""
+
+
+@pytest.mark.postgres
+def test_postgres_german_configuration_keeps_every_term_it_is_fed(postgres_url: str) -> None:
+    from sqlalchemy import text as sql
+
+    from datenschatz.catalog.textnorm import index_text
+    from datenschatz.db.session import engine_for
+
+    terms = sorted(set(index_text(SAMPLE).split()))
+    assert "uberschwemmungsgebiet" in terms
+    with engine_for(postgres_url).connect() as conn:
+        dropped = [
+            term
+            for term in terms
+            if not conn.execute(sql("SELECT to_tsvector('german', :t) <> ''"), {"t": term}).scalar()
+        ]
+    assert dropped == []

@@ -15,7 +15,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -33,6 +33,7 @@ from datenschatz.errors import (
     SqlForbidden,
     Unauthorized,
 )
+from datenschatz.governance.tokens import principal_for_token
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,30 @@ def _help_show(call: Call) -> str:
     return (action.__doc__ or name).strip()
 
 
-async def _run(request: Request, action: str, principal: Principal) -> JSONResponse:
+def _ckan_key(request: Request) -> str | None:
+    """CKAN's API key: ``X-CKAN-API-Key``, or an ``Authorization`` header without a scheme."""
+    key = request.headers.get("x-ckan-api-key", "").strip()
+    header = request.headers.get("authorization", "").strip()
+    if not key and header and " " not in header:
+        key = header
+    return key or None
+
+
+async def _principal(request: Request) -> Principal:
+    """Who is asking: a CKAN API key (a Datenschatz token), else as the native API decides."""
+    key = _ckan_key(request)
+    if key is None:
+        return await get_principal(request)
+    hub = get_hub(request)
+
+    def lookup() -> Principal:
+        with hub.session() as session:
+            return principal_for_token(session, key)
+
+    return await run_in_threadpool(lookup)
+
+
+async def _run(request: Request, action: str) -> JSONResponse:
     try:
         if action in WRITE_ACTIONS:
             raise CkanError(
@@ -153,8 +177,9 @@ async def _run(request: Request, action: str, principal: Principal) -> JSONRespo
         handler = _help_show if action == "help_show" else ACTIONS.get(action)
         if handler is None:
             raise CkanError(400, "Bad Request", f"Action name not known: {action[:100]}")
-        call = Call(get_hub(request), principal, str(request.base_url), await _params(request))
         try:
+            principal = await _principal(request)
+            call = Call(get_hub(request), principal, str(request.base_url), await _params(request))
             result = await run_in_threadpool(handler, call)
         except DatenschatzError as exc:
             raise translate(action, exc) from None
@@ -163,10 +188,8 @@ async def _run(request: Request, action: str, principal: Principal) -> JSONRespo
     return _envelope(request, action, result)
 
 
-async def ckan_action(
-    action: str, request: Request, principal: Principal = Depends(get_principal)
-) -> JSONResponse:
-    return await _run(request, action, principal)
+async def ckan_action(action: str, request: Request) -> JSONResponse:
+    return await _run(request, action)
 
 
 for _prefix in PREFIXES:

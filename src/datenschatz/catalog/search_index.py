@@ -126,7 +126,12 @@ def reindex(session: Session, dataset_ids: Iterable[int]) -> int:
         .options(joinedload(Dataset.organization), joinedload(Dataset.published_version))
     ).all()
     groups = dataset_group_slugs(session, [d.id for d in datasets])
-    built = [build(d, groups.get(d.id, [])) for d in datasets]
+    built: list[Indexed] = []
+    for dataset in datasets:
+        try:
+            built.append(build(dataset, groups.get(dataset.id, [])))
+        except Exception:  # a bad metadata value must not block the write that stored it
+            log.exception("could not index dataset %s; it is not searchable", dataset.slug)
     backend.delete(session, ids)
     session.execute(delete(SearchFacet).where(SearchFacet.dataset_id.in_(ids)))
     session.execute(delete(SearchDocument).where(SearchDocument.dataset_id.in_(ids)))
