@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 import requests
 
+from datenschatz.api.app import create_app
 from datenschatz.hub import Hub
 from tests.api.test_ogc_owslib import serving
 from tests.conftest import IN_CI, make_hub
 from tests.query.builders import BACKENDS, clean_postgres
-from tests.sensors.test_sta_http import TOKEN, sta_app
+from tests.sensors.test_sta_http import issue_sensor_token
 
 try:
     import frost_sta_client as fsc
@@ -35,7 +36,9 @@ MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurem
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
     directory = tmp_path_factory.mktemp("frost")
     if request.param == "sqlite":
         database = f"sqlite:///{directory / 'datenschatz.sqlite3'}"
@@ -43,13 +46,20 @@ def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         database = request.getfixturevalue("postgres_url")
         clean_postgres(database)
     hub: Hub = make_hub(directory / "data", database)
-    with serving(sta_app(hub)) as root:
-        yield root + "/sta/v1.1"
+    with serving(create_app(hub)) as root:
+        yield root + "/sta/v1.1", issue_sensor_token(hub)
 
 
 @pytest.fixture(scope="module")
-def sta(url: str) -> Any:
-    return fsc.SensorThingsService(url, auth_handler=fsc.AuthHandler("gateway", TOKEN))
+def url(served: tuple[str, str]) -> str:
+    return served[0]
+
+
+@pytest.fixture(scope="module")
+def sta(served: tuple[str, str]) -> Any:
+    """The client with the token as the password of HTTP Basic (any user name)."""
+    root, token = served
+    return fsc.SensorThingsService(root, auth_handler=fsc.AuthHandler("gateway", token))
 
 
 def _thing(name: str, x: float, y: float) -> Any:

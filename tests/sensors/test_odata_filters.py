@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from datenschatz.api.app import create_app
 from datenschatz.hub import Hub
 from datenschatz.sensors import service
 from tests.conftest import make_hub
@@ -30,9 +31,7 @@ def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         clean_postgres(url)
     hub = make_hub(directory / "data", url)
     _scenario(hub)
-    from tests.sensors.test_sta_http import sta_app
-
-    return TestClient(sta_app(hub), raise_server_exceptions=False)
+    return TestClient(create_app(hub), raise_server_exceptions=False)
 
 
 def _scenario(hub: Hub) -> None:

@@ -7,46 +7,39 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from datenschatz.access.policy import ANONYMOUS, Principal
 from datenschatz.api.app import create_app
-from datenschatz.api.deps import get_principal
+from datenschatz.governance import accounts, tokens
 from datenschatz.hub import Hub
 from tests.api.test_app import assert_error_shape
-from tests.sensors.builders import WRITER, point, station
+from tests.sensors.builders import point, station
 
-TOKEN = "sensor-gateway-token"
 ROOT = "/sta/v1.1"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-async def token_principal(request: Request) -> Principal:
-    """Stands in for the token check: the test token, as Bearer or as Basic password."""
-    header = request.headers.get("authorization", "")
-    if header == f"Bearer {TOKEN}":
-        return WRITER
-    if header.startswith("Basic "):
-        _user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-        if password == TOKEN:
-            return WRITER
-    return ANONYMOUS
-
-
-def sta_app(hub: Hub) -> FastAPI:
-    app = create_app(hub)
-    app.dependency_overrides[get_principal] = token_principal
-    return app
+def issue_sensor_token(hub: Hub) -> str:
+    """A real API token with the sensors:write scope, for a gateway account."""
+    with hub.session() as session:
+        accounts.create_user(session, "gateway", role="partner", actor="test")
+        user = accounts.get_user(session, "gateway")
+        return tokens.create_token(session, user, scopes=["sensors:write"], actor="test").secret
 
 
 @pytest.fixture
-def client(hub: Hub) -> TestClient:
-    return TestClient(sta_app(hub), raise_server_exceptions=False)
+def token(hub: Hub) -> str:
+    return issue_sensor_token(hub)
+
+
+@pytest.fixture
+def client(hub: Hub, token: str) -> TestClient:
+    """A client that sends the token as a Bearer token with every request."""
+    headers = {"Authorization": f"Bearer {token}"}
+    return TestClient(create_app(hub), headers=headers, raise_server_exceptions=False)
 
 
 def post(client: TestClient, path: str, body: Any) -> Any:
-    response = client.post(ROOT + path, json=body, headers=AUTH)
+    response = client.post(ROOT + path, json=body)
     assert response.status_code == 201, response.text
     return response
 
@@ -99,7 +92,6 @@ def test_next_links_are_absolute_and_walk_the_whole_collection(client: TestClien
                 "dataArray": rows,
             }
         ],
-        headers=AUTH,
     )
     assert answer.status_code == 201
     assert answer.json()[0] == "http://testserver/sta/v1.1/Observations(1)"
@@ -165,28 +157,34 @@ def test_result_format_data_array(client: TestClient) -> None:
 
 def test_patch_put_json_patch_and_delete_over_http(client: TestClient) -> None:
     post(client, "/Things", station())
-    response = client.patch(f"{ROOT}/Things(1)", json={"description": "gewartet"}, headers=AUTH)
+    response = client.patch(f"{ROOT}/Things(1)", json={"description": "gewartet"})
     assert response.status_code == 200
     assert response.json()["name"] == "Station Herne Mitte"
-    response = client.put(f"{ROOT}/Things(1)", json={"name": "Neu"}, headers=AUTH)
+    response = client.put(f"{ROOT}/Things(1)", json={"name": "Neu"})
     assert response.json()["description"] == ""
     response = client.patch(
         f"{ROOT}/Things(1)",
         content=b'[{"op": "replace", "path": "/name", "value": "Gepatcht"}]',
-        headers={**AUTH, "Content-Type": "application/json-patch+json"},
+        headers={"Content-Type": "application/json-patch+json"},
     )
     assert response.status_code == 200, response.text
     assert client.get(f"{ROOT}/Things(1)").json()["name"] == "Gepatcht"
-    assert client.delete(f"{ROOT}/Things(1)", headers=AUTH).status_code == 200
+    assert client.delete(f"{ROOT}/Things(1)").status_code == 200
     assert client.get(f"{ROOT}/Things(1)").status_code == 404
     assert client.get(f"{ROOT}/Datastreams").json()["value"] == []
 
 
-def test_writes_without_a_token_are_refused_and_basic_auth_works(client: TestClient) -> None:
-    response = client.post(f"{ROOT}/Things", json=station())
+def test_writes_without_a_token_are_refused_and_basic_auth_works(
+    client: TestClient, token: str
+) -> None:
+    response = client.post(f"{ROOT}/Things", json=station(), headers={"Authorization": ""})
     assert response.status_code == 401
     assert_error_shape(response.json(), "unauthorized")
-    basic = base64.b64encode(f"anyone:{TOKEN}".encode()).decode()
+    response = client.post(
+        f"{ROOT}/Things", json=station(), headers={"Authorization": "Bearer dsz_wrong"}
+    )
+    assert response.status_code == 401
+    basic = base64.b64encode(f"anyone:{token}".encode()).decode()
     response = client.post(
         f"{ROOT}/Things", json=station(), headers={"Authorization": f"Basic {basic}"}
     )
@@ -222,7 +220,7 @@ def test_mistakes_answer_4xx_in_the_one_error_shape(
     client: TestClient, method: str, path: str, params: dict[str, str], body: Any, status: int
 ) -> None:
     post(client, "/Things", station())
-    kwargs: dict[str, Any] = {"params": params, "headers": AUTH}
+    kwargs: dict[str, Any] = {"params": params}
     if body is not None:
         kwargs["json"] = body
     response = client.request(method.upper(), ROOT + path, **kwargs)
@@ -235,7 +233,7 @@ def test_a_broken_json_body_is_a_400(client: TestClient) -> None:
     response = client.post(
         f"{ROOT}/Things",
         content=b"{not json",
-        headers={**AUTH, "Content-Type": "application/json"},
+        headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 400
     assert "not valid JSON" in response.json()["error"]["message"]
