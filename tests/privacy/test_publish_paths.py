@@ -21,7 +21,7 @@ from datenschatz.hub import Hub
 from datenschatz.privacy.gate import evaluate_version
 from datenschatz.services import publish as publishing
 from datenschatz.services.publish import publish
-from tests.governance.release_builders import CHECKLIST, board, user, who
+from tests.governance.release_builders import CHECKLIST, board, describe, user, who
 from tests.helpers import add_version, confirm_roles
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "datenschatz"
@@ -82,6 +82,7 @@ def test_cli_publish_refuses_and_names_the_privacy_findings(
 def test_release_request_is_refused_by_the_gate_and_stays_recorded(hub: Hub) -> None:
     steward = user(hub, "stella", "admin")
     add_version(hub, "kontakte", PERSONAL_SQL, accept_proposed=False)
+    describe(hub, "kontakte")
     with pytest.raises(CheckFailed) as caught:
         releases.request_release(hub, steward, "kontakte", purpose="Open data", level="partner")
     assert "has no confirmed role" in caught.value.message
@@ -92,6 +93,7 @@ def test_the_gate_runs_again_when_the_board_completes_a_release(hub: Hub) -> Non
     user(hub, "stella", "admin")
     members = board(hub)
     add_version(hub, "messwerte", "SELECT range AS n, range * 0.5 AS wert FROM range(20)")
+    describe(hub, "messwerte")
     info = releases.request_release(
         hub, who(hub, "stella"), "messwerte", purpose="Open data", level="public"
     )

@@ -22,6 +22,7 @@ from datenschatz.privacy.detect_values import (
     scan,
     scan_name_column,
 )
+from datenschatz.store.duck import sql_string
 
 __all__ = ["Hit", "TableScan", "names_for", "scan_file", "scan_parquet"]
 
@@ -65,7 +66,7 @@ def scan_file(hub: Hub, path: Path) -> TableScan:
         hub.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="privacy-scan-", dir=hub.settings.tmp_dir) as tmp:
             out = Path(tmp) / "scan.parquet"
-            con.execute(f"COPY ({staged.select_sql}) TO '{out}' (FORMAT parquet)")
+            con.execute(f"COPY ({staged.select_sql}) TO {sql_string(str(out))} (FORMAT parquet)")
             return scan_parquet(con, out, names_for(hub))
     finally:
         con.close()
