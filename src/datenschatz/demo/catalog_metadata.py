@@ -70,6 +70,27 @@ def _meta(
 
 
 DATASET_METADATA: Final[dict[str, dict[str, Any]]] = {
+    "pm10-messstationen": _meta(
+        "Daily PM10 means at four traffic stations in Herne and Dortmund (synthetic)",
+        "Daily mean PM10 concentration in µg/m³ at two stations on Herne's Bahnhofstraße and "
+        "two comparison stations in Dortmund, April 2023 to November 2024; the indicator of "
+        "the demo measure 'Tempo 30 Bahnhofstraße'.",
+        ["ENVI", "HEAL", "TRAN"],
+        "DAILY",
+        _HERNE,
+        ["05916000", "05913000"],
+    ),
+    "pv-ausbaureserve-netzgebiete": _meta(
+        "Rooftop PV headroom per local substation area in Herne (derived, synthetic inputs)",
+        "Per supply area of a local substation: rooftop PV potential from the solar cadastre, "
+        "existing PV capacity distributed from the municipal total, the grid's free capacity, "
+        "and the share of the remaining potential the grid could take today. Computed by a "
+        "recipe; its inputs are listed in the lineage.",
+        ["ENER", "ENVI"],
+        "IRREG",
+        _STADTWERKE,
+        ["05916000"],
+    ),
     "feinstaub-sensor-bochum": _meta(
         "Particulate matter (PM10, PM2.5) from a citizen sensor in Bochum, 2021-04-26",
         "Readings of an SDS011 particulate matter sensor of the sensor.community network at "

@@ -298,12 +298,27 @@ SYNTHETIC_DATASETS: tuple[DemoDataset, ...] = (
         keywords=("Abfall", "Füllstand", "Sensor", "Zeitreihe", "Smart City"),
         synthetic=True,
     ),
+    DemoDataset(
+        slug="pm10-messstationen",
+        org="stadt-herne",
+        title="PM10-Tagesmittel an vier Verkehrsmessstationen in Herne und Dortmund (synthetisch)",
+        description=(
+            "Tagesmittel der Feinstaubkonzentration PM10 in µg/m³ an zwei Stationen an der "
+            "Herner Bahnhofstraße und zwei Vergleichsstationen in Dortmund, April 2023 bis "
+            "November 2024. Grundlage der Demo-Maßnahme Tempo 30 Bahnhofstraße (ab "
+            "01.04.2024). " + SYNTHETIC_NOTE
+        ),
+        file="pm10",
+        keywords=("Feinstaub", "PM10", "Luftqualität", "Verkehr", "Zeitreihe"),
+        synthetic=True,
+    ),
 )
 
 DEMO_DATASETS = REAL_DATASETS + SYNTHETIC_DATASETS
 
 
-DEMO_STEPS = len(DEMO_DATASETS) + 1  # progress calls of one load_demo run
+# progress calls of one load_demo run: generation, each dataset, the recipe, the measure
+DEMO_STEPS = len(DEMO_DATASETS) + 3
 
 
 def _no_progress(_message: str) -> None:
@@ -331,6 +346,12 @@ def load_demo(
         for item in DEMO_DATASETS:
             path = generated[item.file].path if item.synthetic else synthetic.FILES / item.file
             results.append(_load_one(hub, item, path, seed, progress))
+    from datenschatz.demo.analysis import load_measure, load_recipe
+
+    progress("Rezept PV-Ausbaureserve")
+    results.append(load_recipe(hub))
+    progress("Maßnahme Tempo 30 auswerten")
+    load_measure(hub)
     return results
 
 

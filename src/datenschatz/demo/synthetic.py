@@ -18,9 +18,9 @@ import itertools
 import json
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -587,6 +587,38 @@ def write_csv(
     return GeneratedFile(path, count)
 
 
+# --- PM10 at measuring stations -------------------------------------------------------------
+
+PM10_HEADER = ["station", "ort", "tag", "pm10_ug_m3"]
+# Treated: two stations on Herne's Bahnhofstraße; controls: comparable Dortmund streets.
+PM10_STATIONS = (
+    ("HER-BHF-1", "Herne, Bahnhofstraße Nord", True, 3.0),
+    ("HER-BHF-2", "Herne, Bahnhofstraße Süd", True, 1.0),
+    ("DO-BRA-1", "Dortmund, Brackeler Straße", False, 2.0),
+    ("DO-RHE-1", "Dortmund, Rheinlanddamm", False, 0.0),
+)
+PM10_FIRST_DAY = date(2023, 4, 1)
+PM10_MEASURE_START = date(2024, 4, 1)  # the demo measure (Tempo 30) takes effect
+PM10_EFFECT = -4.0  # µg/m³ at the treated stations from that day (the truth to recover)
+
+
+def make_pm10_stations(seed: int = SEED, days: int = 610) -> Iterator[list[str]]:
+    """Daily PM10 means: season, shared weather (autocorrelated wind), station noise, effect."""
+    rng = rng_for(seed, "feinstaub")
+    wind = 0.0
+    noise = {station: 0.0 for station, *_ in PM10_STATIONS}
+    for offset in range(days):
+        day = PM10_FIRST_DAY + timedelta(days=offset)
+        wind = 0.7 * wind + rng.gauss(0.0, 1.0)
+        season = 6.0 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 15) / 365.25)
+        for station, place, treated, level in PM10_STATIONS:
+            noise[station] = 0.5 * noise[station] + rng.gauss(0.0, 2.5)
+            value = 22.0 + season - 2.5 * wind + level + noise[station]
+            if treated and day >= PM10_MEASURE_START:
+                value += PM10_EFFECT
+            yield [station, place, day.isoformat(), f"{max(value, 2.0):.1f}"]
+
+
 SYNTHETIC_FILES = {
     "districts": "stadtbezirke_herne.geojson",
     "solar": "solarkataster_herne_epsg25832.geojson",
@@ -594,6 +626,7 @@ SYNTHETIC_FILES = {
     "consumption": "verbrauch_bezirke_monatlich.csv",
     "containers": "abfallbehaelter_standorte.geojson",
     "fill_levels": "abfallbehaelter_fuellstaende.csv",
+    "pm10": "pm10_messstationen_tagesmittel.csv",
 }
 
 
@@ -621,6 +654,7 @@ def generate_all(
             "fill_levels": write_csv(
                 path["fill_levels"], FILL_LEVEL_HEADER, make_fill_levels(containers, seed)
             ),
+            "pm10": write_csv(path["pm10"], PM10_HEADER, make_pm10_stations(seed)),
         }
     finally:
         con.close()
