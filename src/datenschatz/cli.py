@@ -257,12 +257,14 @@ def serve(
 def run_server(hub: Hub, host: str, port: int) -> None:
     import uvicorn
 
+    from datenschatz.analysis.scheduler import running_scheduler
     from datenschatz.api.app import create_app
     from datenschatz.mqtt_bridge import running_bridge
 
     out.print(f"Datenschatz serves on [bold]http://{host}:{port}[/] (Ctrl+C stops).")
     # With DATENSCHATZ_MQTT_URL set, the MQTT bridge runs beside the HTTP API.
-    with running_bridge(hub, base_url=f"http://{host}:{port}/sta/v1.1"):
+    # With DATENSCHATZ_RECIPE_SCHEDULE_MINUTES set, stale recipes re-run by themselves.
+    with running_bridge(hub, base_url=f"http://{host}:{port}/sta/v1.1"), running_scheduler(hub):
         uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
 
 

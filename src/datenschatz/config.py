@@ -86,6 +86,16 @@ class Settings(BaseSettings):
             ),
         ),
     ] = 2.0
+    recipe_schedule_minutes: Annotated[
+        float,
+        Field(
+            ge=0,
+            description=(
+                "While the server runs, re-run stale recipes (an input has a newer published "
+                "version) every this many minutes. 0 switches the schedule off."
+            ),
+        ),
+    ] = 0.0
     privacy_epsilon_budget: Annotated[
         float,
         Field(
@@ -214,6 +224,16 @@ class Settings(BaseSettings):
             )
         ),
     ] = False
+    web_tile_url: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Map tiles under the web UI's maps, e.g. https://tiles.example/{z}/{x}/{y}.png "
+                "(a server the browsers may reach). Unset: a plain background with the district "
+                "boundaries as context, no request leaves the hub."
+            )
+        ),
+    ] = None
 
     @field_validator("log_level")
     @classmethod

@@ -310,3 +310,26 @@ def test_api_lineage_hides_what_the_caller_cannot_see(inputs: Hub) -> None:
             lineage(session, ANONYMOUS, "intern")
     assert client.put("/api/v1/datasets/gemischt/recipe", content=text).status_code == 401
     assert client.post("/api/v1/datasets/gemischt/recipe/run").status_code in (401, 404)
+
+
+def test_the_schedule_reruns_stale_recipes_by_itself(inputs: Hub) -> None:
+    import time
+
+    from datenschatz.analysis.scheduler import StaleRecipeScheduler, running_scheduler
+
+    with running_scheduler(inputs) as off:
+        assert off is None  # the default: no schedule
+    create_recipe(inputs, ADMIN, JOIN_RECIPE)
+    scheduler = StaleRecipeScheduler(inputs, minutes=0.002)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 60
+        while scheduler.runs < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+    assert scheduler.runs >= 2
+    with inputs.session() as session:
+        assert stale_recipes(session) == []
+        versions = get_dataset(session, "verbrauch-je-einwohner").versions
+        assert [v.number for v in versions] == [1]  # ran once: the second round found it current
