@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
-from datenschatz.access.policy import ensure_dataset, ensure_version
+from datenschatz.access.policy import Principal, ensure_dataset, ensure_version
 from datenschatz.catalog.datasets import get_dataset
 from datenschatz.db.governance_models import AuditEvent
 from datenschatz.db.models import AccessLevel, DatasetStatus
@@ -280,3 +282,59 @@ def test_a_request_needs_complete_dcat_metadata_but_an_admin_publish_records_it(
             "reason": "Missing DCAT-AP.de metadata: description, contact",
         }
     ]
+
+
+def test_two_last_approvals_at_once_publish_exactly_once(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+    import threading
+
+    from datenschatz.governance import releases
+
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL only (SQLite serialises whole transactions)")
+    draft(hub)
+    steward = user(hub, "stella", "steward", org="stadt")
+    board(hub)
+    info = request_release(hub, steward, "solar", purpose="p", level="public")
+    decide(hub, who(hub, "dpo"), info.id, question="technical", approve=True)
+    owner, ethics = who(hub, "owner"), who(hub, "ethics")
+    # Hold each decision open until the other has recorded its own (or 2 s have passed):
+    # unless deciding is serialised, neither would see the other's approval.
+    barrier = threading.Barrier(2)
+    record = releases.record_decision
+
+    def record_and_wait(*args: Any, **kwargs: Any) -> None:
+        record(*args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=2)
+
+    monkeypatch.setattr(releases, "record_decision", record_and_wait)
+    errors: list[BaseException] = []
+
+    def answer(principal: Principal, question: str) -> None:
+        try:
+            decide(
+                hub,
+                principal,
+                info.id,
+                question=question,
+                approve=True,
+                checklist=CHECKLIST if question == "ethical" else None,
+            )
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=answer, args=(owner, "political")),
+        threading.Thread(target=answer, args=(ethics, "ethical")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with hub.session() as session:
+        assert release_status(session, steward, info.id).status == "approved"
+    assert _actions(hub, "dataset", "solar").count("dataset.publish") == 1

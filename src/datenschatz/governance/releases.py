@@ -199,8 +199,11 @@ def _may_see(principal: Principal, release: ReleaseRequest, dataset: Dataset) ->
     )
 
 
-def _get(session: Session, principal: Principal, release_id: int) -> ReleaseRequest:
-    release = session.get(ReleaseRequest, release_id)
+def _get(
+    session: Session, principal: Principal, release_id: int, *, lock: bool = False
+) -> ReleaseRequest:
+    """The request if ``principal`` may see it; ``lock`` serialises concurrent decisions."""
+    release = session.get(ReleaseRequest, release_id, with_for_update=lock)
     if release is not None:
         dataset = session.get(Dataset, release.dataset_id)
         if dataset is not None and _may_see(principal, release, dataset):
@@ -572,7 +575,8 @@ def decide(
     reason = reason.strip()
     failure: CheckFailed | None = None
     with hub.session() as session:
-        release = _get(session, principal, release_id)
+        # Locked, so that two last approvals arriving together cannot both miss the other.
+        release = _get(session, principal, release_id, lock=True)
         _ensure_may_decide(principal, release, asked)
         if release.status is not ReleaseStatus.PENDING:
             raise Conflict(
