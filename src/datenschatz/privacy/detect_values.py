@@ -430,6 +430,12 @@ def _has_name_pair(matches: Iterable[str], names: frozenset[str]) -> bool:
     return False
 
 
+@lru_cache(maxsize=8)
+def _names_list(names: frozenset[str]) -> str:
+    """The names as a SQL list literal (DuckDB hashes a constant IN list once)."""
+    return "(" + ", ".join(sql_string(n) for n in sorted(names)) + ")"
+
+
 def scan_name_column(
     con: duckdb.DuckDBPyConnection,
     source: str,
@@ -439,26 +445,27 @@ def scan_name_column(
 ) -> None:
     """Columns whose cells are mostly single listed names (first or last name columns)."""
     names = names if names is not None else load_names()
-    text_columns = [c for c, d, _t in columns if _text_expr(c, d)]
-    if not text_columns:
+    filled = {c.name for c in table.columns if c.non_null}
+    text_columns = [c for c, d, _t in columns if _text_expr(c, d) and c in filled]
+    if not text_columns or not names:
         return
-    con.execute("CREATE OR REPLACE TEMP TABLE __ds_names (name VARCHAR)")
-    con.executemany("INSERT INTO __ds_names VALUES (?)", [(n,) for n in sorted(names)])
-    try:
-        for column in text_columns:
-            scan_col = table.column(column)
-            if scan_col is None or not scan_col.non_null:
-                continue
-            row = con.execute(
-                f"SELECT count(*), list({ROW} ORDER BY {ROW})[1:{EXAMPLE_ROWS}] FROM {source} "
-                f"WHERE trim({_q(column)}) IN (SELECT name FROM __ds_names)"
-            ).fetchone()
-            assert row is not None
-            n = int(row[0])
-            if n and n >= NAME_COLUMN_SHARE * scan_col.non_null:
-                _merge(scan_col, "person_name", n, [int(r) for r in row[1]])
-    finally:
-        con.execute("DROP TABLE IF EXISTS __ds_names")
+    listed = _names_list(names)
+    counts = con.execute(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE trim({_q(c)}) IN {listed})" for c in text_columns)
+        + f" FROM {source}"
+    ).fetchone()
+    assert counts is not None
+    for column, value in zip(text_columns, counts, strict=True):
+        scan_col = table.column(column)
+        n = int(value or 0)
+        if scan_col is None or not n or n < NAME_COLUMN_SHARE * scan_col.non_null:
+            continue
+        rows = con.execute(
+            f"SELECT {ROW} FROM {source} WHERE trim({_q(column)}) IN {listed} "
+            f"ORDER BY {ROW} LIMIT {EXAMPLE_ROWS}"
+        ).fetchall()
+        _merge(scan_col, "person_name", n, [int(r[0]) for r in rows])
 
 
 def _merge(scan_col: ColumnScan, entity: str, count: int, rows: list[int]) -> None:
