@@ -137,6 +137,8 @@ def test_lists_organizations_groups_and_tags(client: TestClient) -> None:
     assert ok(client, "group_list") == ["umwelt"]
     groups = ok(client, "group_list", all_fields=True)
     assert groups[0]["package_count"] == 1
+    assert ok(client, "group_show", id="umwelt")["title"] == "Umwelt und Klima"
+    failed(client, "group_show", 404, "Not Found Error", id="verkehr")
     assert ok(client, "tag_list") == ["Feinstaub", "Hochwasser", "Luft", "Stadtgrün"]
     assert ok(client, "tag_list", query="luft") == ["Luft"]
 

@@ -321,3 +321,18 @@ def test_postgres_german_configuration_keeps_every_term_it_is_fed(postgres_url: 
             if not conn.execute(sql("SELECT to_tsvector('german', :t) <> ''"), {"t": term}).scalar()
         ]
     assert dropped == []
+
+
+def test_what_the_policy_lets_a_caller_see_is_found_and_counted(corpus: Hub) -> None:
+    from datenschatz.access.policy import Principal, Role, Scope
+
+    admin = Principal(
+        name="admin", user_id=1, roles=frozenset({Role.ADMIN}), scopes=frozenset({Scope.READ})
+    )
+    with corpus.session() as session:
+        found = search(session, admin, parse_search([("q", "geheim")]))
+        everything = search(session, admin, parse_search([]))
+    assert slugs(found) == ["baumgeheimnis"]
+    assert everything.total == 5
+    assert counts(everything, "theme")["ENVI"] == 4
+    assert counts(everything, "access_level") == {"public": 4, "internal": 1}
