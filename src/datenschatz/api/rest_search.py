@@ -59,7 +59,12 @@ def _hit(request: Request, hit: Hit) -> dict[str, Any]:
     }
 
 
-@router.get("/search", summary="Search the catalog", description=_DESCRIPTION)
+@router.get(
+    "/search",
+    summary="Search the catalog",
+    description=_DESCRIPTION,
+    responses={400: {"description": "A parameter is wrong; error.details.parameter names it."}},
+)
 def search_datasets(
     request: Request,
     session: SessionDep,
