@@ -209,3 +209,38 @@ def test_the_report_is_stored_with_the_version_at_ingest(hub: Hub, tmp_path: Pat
     assert iban["hits"][0] == {"entity": "iban", "count": 2, "rows": [1, 2]}
     assert report["source"]["sha256"] == sha256_file(path)
     assert set(report["tools"]) >= {"datenschatz", "duckdb", "python-stdnum", "phonenumbers"}
+
+
+def test_treated_output_passes_with_its_treatment_section_and_the_raw_input_never(
+    hub: Hub,
+) -> None:
+    from datenschatz.privacy.treatments import apply_treatments, parse_spec
+
+    corpus = Path(__file__).parent / "corpus" / "kundenstamm_cp1252.csv"
+    ingest_file(hub, corpus, dataset="kunden", actor="test")
+    confirm_roles(hub, "kunden")
+    spec = parse_spec(
+        {
+            "population": "stadtwerke-kunden",
+            "treatments": [
+                {"generalize": {"column": "PLZ", "to": "district", "as": "Stadtbezirk"}},
+                {
+                    "aggregate": {
+                        "group_by": ["Stadtbezirk"],
+                        "contributor": "Kundennummer",
+                        "sum": ["Jahresverbrauch kWh"],
+                    }
+                },
+            ],
+        }
+    )
+    treated = apply_treatments(hub, "kunden", raw_version=1, spec=spec, actor="test")
+    raw = evaluate_version(hub, "kunden", 1)
+    assert any("raw input of a declared treatment" in r for r in raw.reasons)
+    verdict = evaluate_version(hub, "kunden", treated.number)
+    assert verdict.passed, verdict.reasons
+    report = verdict.report
+    assert report["treatments"]["raw_version"] == 1
+    assert report["smallest_group"] >= 5
+    assert report["smallest_group_basis"] in ("contributor_count", "treatment")
+    assert publish(hub, "kunden", treated.number, actor="test").published

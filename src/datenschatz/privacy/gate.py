@@ -185,7 +185,7 @@ def evaluate(
             "primary": int(suppressed.get("primary", 0) or 0),
             "secondary": int(suppressed.get("secondary", 0) or 0),
         },
-        "differential_privacy": (treatments or {}).get("dp"),
+        "differential_privacy": _dp_section(treatments),
         "compared_releases": compared,
         "passed": not reasons,
         "reasons": reasons,
@@ -353,6 +353,15 @@ def _treatments(
             )
     reasons.extend(ledger.differencing_findings(hub, session, dataset, version))
     return treatments, compared
+
+
+def _dp_section(treatments: dict[str, Any] | None) -> dict[str, Any] | None:
+    """DP parameters of the treatment with the population's budget (limit, spent)."""
+    dp = (treatments or {}).get("dp")
+    if not isinstance(dp, dict):
+        return None
+    budget = (treatments or {}).get("budget")
+    return {**dp, "budget": budget} if budget is not None else dict(dp)
 
 
 def _store(session: Session, version: Version, table: TableScan, report: dict[str, Any]) -> None:
