@@ -91,3 +91,42 @@ def bearer(hub: Hub, name: str, *scopes: str) -> dict[str, str]:
             session, get_user(session, name), scopes=scopes or ("read", "write"), actor="test"
         )
     return {"Authorization": f"Bearer {issued.secret}"}
+
+
+def granted(hub: Hub, datasets: list[str], member: str = "tom") -> int:
+    """A published challenge over ``datasets`` whose team (``member``) holds an active grant."""
+    from datenschatz.governance import challenges, grants
+
+    admin = user(hub, "anna", "admin")
+    reviewer = user(hub, "rita", "reviewer", reviewer_kind="data_owner")
+    team_member = user(hub, member)
+    with hub.session() as session:
+        challenges.create_challenge(
+            session,
+            admin,
+            slug="klima",
+            title="Klima",
+            question="q",
+            terms="t",
+            datasets=datasets,
+            criteria=[{"name": "impact", "weight": 1}],
+            applications_close_at=days(10),
+            access_ends_at=days(60),
+        )
+        challenges.publish_challenge(session, admin, "klima")
+        challenges.register_team(session, team_member, "Team")
+        app_id = challenges.apply(
+            session,
+            team_member,
+            "klima",
+            team="Team",
+            proposal="p",
+            data_needs=[{"dataset": datasets[0], "why": "w"}],
+        ).id
+        challenges.score_application(session, reviewer, app_id, {"impact": 5})
+        grant_id = challenges.decide_application(
+            session, reviewer, app_id, qualify=True, reason="ok"
+        ).grant_id
+        assert grant_id is not None
+        grants.accept_grant(session, team_member, grant_id)
+    return grant_id

@@ -29,6 +29,7 @@ from datenschatz.db.governance_release_models import (
 from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, utcnow
 from datenschatz.errors import Conflict, Forbidden, InputError, NotFound
 from datenschatz.governance import audit
+from datenschatz.hub import Hub
 
 GRANT_SCOPE_PREFIX = "grant:"
 
@@ -152,6 +153,23 @@ def count_usage(
     except IntegrityError:  # another request inserted the row first
         session.execute(bump)
     return grant_id
+
+
+def count_partner_read(
+    hub: Hub, principal: Principal, slug: str, *, rows: int = 0, downloads: int = 0
+) -> None:
+    """:func:`count_usage` by slug, for services that hold no session: only partner datasets
+    the principal reads under a grant count; everything else costs no query."""
+    if not principal.partner_dataset_ids:
+        return
+    with hub.session() as session:
+        dataset = session.scalar(select(Dataset).where(Dataset.slug == slug))
+        if (
+            dataset is not None
+            and dataset.access_level is AccessLevel.PARTNER
+            and dataset.id in principal.partner_dataset_ids
+        ):
+            count_usage(session, principal, dataset.id, rows=rows, downloads=downloads)
 
 
 # --- grant life cycle -------------------------------------------------------------------------

@@ -208,6 +208,8 @@ class PreparedItems:
     hub: Hub
     collection: Collection
     request: ogc_params.ItemsRequest
+    # Who reads: a partner's read of a partner dataset counts against their grant.
+    reader: Principal | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -226,6 +228,10 @@ class PreparedItems:
             )
         finally:
             con.close()
+        if self.reader is not None:
+            from datenschatz.governance.grants import count_partner_read
+
+            count_partner_read(self.hub, self.reader, self.collection.id, rows=len(page.features))
         return Items(
             collection=self.collection.id,
             crs=self.request.crs,
@@ -247,7 +253,7 @@ def prepare_items(
         time_column_name=found.time_column,
         max_limit=hub.settings.max_rows_per_page,
     )
-    return PreparedItems(hub, found, request)
+    return PreparedItems(hub, found, request, principal)
 
 
 def items(hub: Hub, principal: Principal, collection_id: str, params: Pairs) -> Items:
