@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest ogctests ogctests-venv bench bench-ingest bench-access clean
+.PHONY: install demo test lint typecheck pytest ogctests ogctests-venv bench bench-ingest bench-access bench-sensors clean
 
 install: $(STAMP)
 
@@ -43,7 +43,7 @@ pytest: install ogctests-venv
 
 test: lint typecheck pytest
 
-bench: bench-ingest bench-access
+bench: bench-ingest bench-access bench-sensors
 
 bench-ingest: install
 	$(BIN)/python bench/bench_ingest.py
@@ -52,6 +52,12 @@ bench-ingest: install
 # Python load client.
 bench-access: install
 	$(BIN)/python bench/bench_access.py
+
+# Observations/s over HTTP CreateObservations and MQTT, and the last-24-h query with 10 M
+# observations stored, on SQLite and (with DATENSCHATZ_TEST_DATABASE_URL) PostgreSQL. Needs
+# mosquitto (Debian package) for the MQTT part.
+bench-sensors: install
+	$(BIN)/python bench/bench_sensors.py
 
 clean:
 	rm -rf $(VENV) $(OGCTESTS_VENV) datenschatz-data .pytest_cache .mypy_cache .ruff_cache
