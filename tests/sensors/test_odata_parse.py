@@ -78,12 +78,32 @@ def test_paths_and_functions() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "name eq", "name eq 'open", "(a eq 1", "a eq 1)", "a eq 1 b", "a ~ 1", "f(a,"]
+    "text",
+    [
+        "",
+        "name eq",
+        "name eq 'open",
+        "(a eq 1",
+        "a eq 1)",
+        "a eq 1 b",
+        "a ~ 1",
+        "f(a,",
+        "(" * 5000 + "a eq 1" + ")" * 5000,
+        "a eq 1 and " * 2000 + "a eq 1",
+        "concat(" * 50 + "a" + ",'x')" * 50 + " eq 'a'",
+        "not " * 50 + "a eq 1",
+    ],
 )
 def test_malformed_filters_name_the_option(text: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_filter(text)
     assert caught.value.details["parameter"] == "$filter"
+
+
+def test_long_chains_of_and_are_flat_not_deep() -> None:
+    tree = parse_filter("a eq 1 and " * 600 + "a eq 1 or b eq 2")
+    assert isinstance(tree, Binary)
+    assert tree.op == "or"
 
 
 def test_expand_with_nested_options_and_merged_paths() -> None:
@@ -101,7 +121,16 @@ def test_expand_with_nested_options_and_merged_paths() -> None:
     assert observations.orderby[0].descending is True
 
 
-@pytest.mark.parametrize("text", ["Datastreams(", "Datastreams($top)", "Data-streams", "A($top=x)"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Datastreams(",
+        "Datastreams($top)",
+        "Data-streams",
+        "A($top=x)",
+        "A($expand=" * 12 + "B" + ")" * 12,
+    ],
+)
 def test_malformed_expand(text: str) -> None:
     with pytest.raises(InputError):
         parse_expand(text)

@@ -135,7 +135,7 @@ def test_create_observations_answers_a_self_link_or_an_error_per_row(hub: Hub) -
     assert get(hub, "Observations(2)")["result"] == 22.5
     datastream = get(hub, "Datastreams(1)")
     assert datastream["phenomenonTime"] == "2024-01-01T00:00:00Z/2024-01-01T02:00:00Z"
-    assert datastream["resultTime"] == "2024-01-01T00:01:00Z"
+    assert datastream["resultTime"] == "2024-01-01T00:01:00Z/2024-01-01T00:01:00Z"
     assert datastream["observedArea"] == point(7.22, 51.54)
 
 

@@ -235,10 +235,43 @@ class _Parser:
         raise self.error(f"unexpected {text!r} at position {token.pos + 1}.")
 
 
+MAX_EXPRESSION_LENGTH = 10_000
+MAX_DEPTH = 40  # SQLite's parser gives up near 100 nested expressions
+MAX_EXPAND_DEPTH = 10
+
+
 def parse_filter(text: str, option: str = "$filter") -> Node:
     if not text.strip():
         raise InputError(f"{option} is empty.", parameter=option)
-    return _Parser(text, option).parse()
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise InputError(
+            f"{option} is longer than {MAX_EXPRESSION_LENGTH} characters.", parameter=option
+        )
+    try:
+        node = _Parser(text, option).parse()
+    except RecursionError:
+        node = None
+    if node is None or _depth(node) > MAX_DEPTH:
+        raise InputError(f"{option} is nested more than {MAX_DEPTH} levels deep.", parameter=option)
+    return node
+
+
+def _depth(root: Node) -> int:
+    """Nesting depth; a chain of the same ``and``/``or`` counts once (it is one SQL list)."""
+    deepest = 0
+    stack: list[tuple[Node, int, str | None]] = [(root, 1, None)]
+    while stack:
+        node, depth, parent_op = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, Binary):
+            chained = node.op in ("and", "or") and node.op == parent_op
+            below = depth if chained else depth + 1
+            stack += [(node.left, below, node.op), (node.right, below, node.op)]
+        elif isinstance(node, Unary):
+            stack.append((node.operand, depth + 1, None))
+        elif isinstance(node, Call):
+            stack += [(arg, depth + 1, None) for arg in node.args]
+    return deepest
 
 
 # --- query options ---------------------------------------------------------------------------
@@ -378,6 +411,10 @@ def parse_orderby(text: str, option: str = "$orderby") -> list[Order]:
 
 def parse_expand(text: str, option: str = "$expand") -> list[Expand]:
     """``Nav(opts)``, ``Nav/Nav2`` and comma lists; the same navigation merges."""
+    if option.count("$expand") > MAX_EXPAND_DEPTH:  # the label grows by one per level
+        raise InputError(
+            f"$expand is nested more than {MAX_EXPAND_DEPTH} levels deep.", parameter="$expand"
+        )
     items: list[Expand] = []
     for part in _split_top_level(text, ",", option):
         inner = ""

@@ -52,9 +52,11 @@ def property_value(es: EntitySet, name: str, row: Any) -> Any:
     if prop.kind == "time":
         return format_time(getattr(row, prop.column))
     if prop.kind == "interval":
-        return format_interval(
-            getattr(row, f"{prop.column}_start"), getattr(row, f"{prop.column}_end")
-        )
+        start, end = getattr(row, f"{prop.column}_start"), getattr(row, f"{prop.column}_end")
+        if prop.read_only and start is not None:
+            # A Datastream's times are periods (TM_Period): always start/end.
+            return f"{format_time(start)}/{format_time(end or start)}"
+        return format_interval(start, end)
     return row._mapping[prop.column]
 
 
@@ -315,4 +317,8 @@ def read(
     base_url: str,
 ) -> Any:
     """A GET on ``path``: an entity, a collection page, a property, or ``("value", v)``."""
-    return Reader(session, principal, base_url).get(path, options)
+    try:
+        return Reader(session, principal, base_url).get(path, options)
+    except RecursionError:
+        # A deeply nested expression can exhaust the stack while SQL is compiled.
+        raise InputError("The query options are nested too deeply.") from None
