@@ -42,3 +42,14 @@ def test_public_reads_and_other_callers_cost_no_count(hub: Hub) -> None:
     with hub.session() as session:
         usage = grants.grant_usage(session, who(hub, "rita"), grant_id)
     assert (usage["requests"], usage["downloads"], usage["rows"]) == (1, 1, 0)
+
+
+def test_a_token_scoped_to_a_grant_reads_only_that_grants_data(sqlite_hub: Hub) -> None:
+    partner_dataset(sqlite_hub, "anlagen", "SELECT 1 AS id, 2 AS kw")
+    grant_id = granted(sqlite_hub, ["anlagen"])
+    client = TestClient(create_app(sqlite_hub))
+    url = "/api/v1/datasets/anlagen/rows"
+    scoped = bearer(sqlite_hub, "tom", grants.grant_scope(grant_id))
+    assert client.get(url, headers=scoped).status_code == 200
+    other = bearer(sqlite_hub, "tom", grants.grant_scope(grant_id + 1))
+    assert client.get(url, headers=other).status_code == 404
