@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, event, insert, inspect, select
+from sqlalchemy import Engine, delete, event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from datenschatz.catalog import textnorm, vocab
@@ -114,6 +115,16 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
+_DOCUMENT_COLUMNS = ("title_terms", "keyword_terms", "body_terms", "sort_title")
+
+
+def _insert(session: Session, model: type[SearchDocument] | type[SearchFacet]) -> Any:
+    """INSERT with ON CONFLICT support for the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
 def reindex(session: Session, dataset_ids: Iterable[int]) -> int:
     """Rebuild the index entries of ``dataset_ids`` (gone datasets are dropped). Returns count."""
     ids = sorted(set(dataset_ids))
@@ -134,13 +145,21 @@ def reindex(session: Session, dataset_ids: Iterable[int]) -> int:
             log.exception("could not index dataset %s; it is not searchable", dataset.slug)
     backend.delete(session, ids)
     session.execute(delete(SearchFacet).where(SearchFacet.dataset_id.in_(ids)))
-    session.execute(delete(SearchDocument).where(SearchDocument.dataset_id.in_(ids)))
+    kept = {b.document.dataset_id for b in built}
+    gone = [i for i in ids if i not in kept]
+    if gone:
+        session.execute(delete(SearchDocument).where(SearchDocument.dataset_id.in_(gone)))
     if built:
-        columns = ("dataset_id", "title_terms", "keyword_terms", "body_terms", "sort_title")
+        # Upserts: a concurrent re-index of the same dataset must not fail the write.
+        document = _insert(session, SearchDocument)
         session.execute(
-            insert(SearchDocument),
+            document.on_conflict_do_update(
+                index_elements=["dataset_id"],
+                set_={c: document.excluded[c] for c in (*_DOCUMENT_COLUMNS, "indexed_at")},
+            ),
             [
-                {**{c: getattr(b.document, c) for c in columns}, "indexed_at": utcnow()}
+                {"dataset_id": b.document.dataset_id, "indexed_at": utcnow()}
+                | {c: getattr(b.document, c) for c in _DOCUMENT_COLUMNS}
                 for b in built
             ],
         )
@@ -150,7 +169,7 @@ def reindex(session: Session, dataset_ids: Iterable[int]) -> int:
             for f, v in b.facets
         ]
         if rows:
-            session.execute(insert(SearchFacet), rows)
+            session.execute(_insert(session, SearchFacet).on_conflict_do_nothing(), rows)
         backend.write(session, [b.document for b in built])
     return len(built)
 
