@@ -33,6 +33,7 @@ from datenschatz.api.ratelimit import RateLimitMiddleware
 from datenschatz.api.requestlog import RequestLogMiddleware
 from datenschatz.db.models import Dataset, DatasetStatus
 from datenschatz.hub import Hub
+from datenschatz.web import install as install_web
 
 
 def create_app(hub: Hub | None = None) -> FastAPI:
@@ -64,6 +65,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(rest_measures.router)
     app.include_router(rest_recipes.router)
     app.include_router(rest_sensors.router)
+    install_web(app)
     app.add_middleware(RateLimitMiddleware, settings=hub.settings)
     app.add_middleware(RequestLogMiddleware, key=hub.settings.signing_key())
 

@@ -1,0 +1,125 @@
+"""Rendering pages: one Jinja environment (autoescaping everything), the page frame, errors.
+
+Pages call :func:`page` with a template and its values; :func:`error_page` turns a
+:class:`~datenschatz.errors.DatenschatzError` into a friendly HTML page with its status.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from datenschatz.errors import DatenschatzError
+from datenschatz.web.i18n import COOKIE, Translator, catalog, language_of
+
+TEMPLATES = Path(__file__).parent / "templates"
+PREFIX = "/web"
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _json_attr(value: Any) -> str:
+    """JSON for a data-* attribute (the template's autoescape makes it attribute-safe)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _when(value: datetime | date | str | None, lang: str = "de") -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            parsed: datetime | date = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        value = parsed
+    if isinstance(value, datetime):
+        return value.strftime("%d.%m.%Y %H:%M" if lang == "de" else "%Y-%m-%d %H:%M")
+    return value.strftime("%d.%m.%Y" if lang == "de" else "%Y-%m-%d")
+
+
+def _number(value: int | float | None, lang: str = "de") -> str:
+    if value is None:
+        return ""
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+    if lang == "de":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+_env.filters["json_attr"] = _json_attr
+_env.filters["when"] = _when
+_env.filters["number"] = _number
+
+
+def url_with(request: Request, drop: tuple[str, ...] = (), **replace: Any) -> str:
+    """The current page's URL with parameters ``replace``d (None removes) and ``drop``ped."""
+    pairs = [
+        (k, v)
+        for k, v in request.query_params.multi_items()
+        if k not in replace and k not in drop and k != "lang"
+    ]
+    pairs += [(k, str(v)) for k, v in replace.items() if v is not None]
+    query = urlencode(pairs)
+    return request.url.path + ("?" + query if query else "")
+
+
+def client_texts(t: Translator) -> Markup:
+    """The texts scripts show (keys ``js.*``), as JSON safe inside a script element."""
+    texts = {k: v for k, v in catalog(t.lang).items() if k.startswith("js.")}
+    text = json.dumps(texts, ensure_ascii=False).replace("<", "\\u003c")
+    return Markup(text)
+
+
+def page(request: Request, template: str, http_status: int = 200, **values: Any) -> HTMLResponse:
+    """Render ``template`` in the request's language inside the page frame."""
+    lang, explicit = language_of(request)
+    t = Translator(lang)
+    html = _env.get_template(template).render(
+        t=t,
+        lang=lang,
+        request=request,
+        prefix=PREFIX,
+        url_with=lambda *drop, **replace: url_with(request, drop, **replace),
+        switch_url=url_with(request, lang=t.other),
+        client_texts=client_texts,
+        **values,
+    )
+    response = HTMLResponse(html, status_code=http_status)
+    if explicit:
+        response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+def error_page(request: Request, exc: DatenschatzError) -> HTMLResponse:
+    """A friendly page for a service error, with its HTTP status (404, 410, 400, ...)."""
+    reason = exc.details.get("reason") if exc.status == 410 else None
+    return page(
+        request,
+        "error.html",
+        http_status=exc.status,
+        status_code=exc.status,
+        message=exc.message,
+        reason=reason,
+    )
+
+
+def markup_paragraphs(text: str) -> Markup:
+    """Plain text with blank-line paragraphs as escaped HTML paragraphs."""
+    parts = [p.strip() for p in text.split("\n\n") if p.strip()]
+    return Markup("").join(Markup("<p>{}</p>").format(p) for p in parts)
+
+
+_env.filters["paragraphs"] = markup_paragraphs
