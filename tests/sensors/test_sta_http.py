@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +15,7 @@ from datenschatz.api.app import create_app
 from datenschatz.governance import accounts, tokens
 from datenschatz.hub import Hub
 from tests.api.test_app import assert_error_shape
+from tests.conftest import make_hub
 from tests.sensors.builders import point, station
 
 ROOT = "/sta/v1.1"
@@ -53,6 +56,19 @@ def test_service_root_lists_entity_sets_and_conformance(client: TestClient) -> N
     assert "http://www.opengis.net/spec/iot_sensing/1.1/req/create-update-delete" in conformance
     assert "$batch" in body["serverSettings"]["notSupported"]
     assert client.get(ROOT + "/").json() == body
+
+
+def test_service_root_announces_mqtt_without_credentials(tmp_path: Path) -> None:
+    hub = make_hub(tmp_path / "data", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    hub.settings = hub.settings.model_copy(
+        update={"mqtt_url": "mqtt://bridge:geheim@127.0.0.1:1883"}
+    )
+    body = TestClient(create_app(hub)).get(ROOT).json()
+    settings = body["serverSettings"]
+    mqtt = "http://www.opengis.net/spec/iot_sensing/1.1/req/create-observations-via-mqtt/"
+    assert mqtt + "observations-creation" in settings["conformance"]
+    assert settings[mqtt + "observations-creation"]["endpoints"] == ["mqtt://127.0.0.1:1883"]
+    assert "geheim" not in json.dumps(body)
 
 
 def test_post_answers_201_with_location_and_reads_follow_paths(client: TestClient) -> None:

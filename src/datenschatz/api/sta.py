@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -75,6 +76,15 @@ def _writable_path(path: str) -> ResourcePath:
     return resource
 
 
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 @router.get("", summary="Service root: entity sets and server settings")
 def service_root(request: Request, hub: HubDep) -> dict[str, Any]:
     params = _params(request)
@@ -87,7 +97,7 @@ def service_root(request: Request, hub: HubDep) -> dict[str, Any]:
     mqtt_url = getattr(hub.settings, "mqtt_url", None)
     if mqtt_url:
         conformance += MQTT_CONFORMANCE
-        endpoint = str(getattr(hub.settings, "mqtt_base_url", None) or mqtt_url)
+        endpoint = getattr(hub.settings, "mqtt_base_url", None) or _without_credentials(mqtt_url)
         settings[MQTT_CONFORMANCE[0]] = {"endpoints": [endpoint]}
     settings["conformance"] = conformance
     settings["notSupported"] = ["$batch", "MultiDatastreams", "Tasking", "$resultFormat=GeoJSON"]
