@@ -13,11 +13,12 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Final
+from urllib.parse import quote
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, XSD
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from datenschatz.access.policy import Principal, ensure_dataset, visible_datasets
 from datenschatz.catalog import vocab
@@ -173,6 +174,11 @@ class Links:
         return URIRef(f"{self.base}/")
 
 
+def _mailto(email: str) -> URIRef:
+    """A mailto IRI; characters an address may hold but an IRI may not are percent-encoded."""
+    return URIRef("mailto:" + quote(email, safe="@!$'()*+,;:.-_~"))
+
+
 def _when(value: datetime | date) -> Literal:
     if isinstance(value, datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -212,7 +218,7 @@ class CatalogBuilder:
         if profile is not None and profile.homepage:
             g.add((node, FOAF.homepage, URIRef(profile.homepage)))
         if profile is not None and profile.email:
-            g.add((node, FOAF.mbox, URIRef("mailto:" + profile.email)))
+            g.add((node, FOAF.mbox, _mailto(profile.email)))
         return node
 
     def profile(self, organization: Organization) -> OrganizationProfile | None:
@@ -288,7 +294,7 @@ class CatalogBuilder:
         g.add((contact, RDF.type, VCARD.Organization))
         g.add((contact, VCARD.fn, Literal(name or "Datenschutz- und Open-Data-Team")))
         if email:
-            g.add((contact, VCARD.hasEmail, URIRef("mailto:" + email)))
+            g.add((contact, VCARD.hasEmail, _mailto(email)))
         if url:
             g.add((contact, VCARD.hasURL, URIRef(url)))
 
@@ -489,6 +495,7 @@ def catalog_page(
     last_page = max(1, math.ceil(total / PAGE_SIZE))
     datasets = session.scalars(
         select(Dataset)
+        .options(joinedload(Dataset.organization), joinedload(Dataset.published_version))
         .where(*where)
         .order_by(Dataset.slug)
         .limit(PAGE_SIZE)

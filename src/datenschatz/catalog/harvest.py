@@ -279,7 +279,7 @@ def dcat_datasets(graph: Graph) -> Iterator[RemoteDataset]:
             email = _first_any(graph, contact, VCARD.hasEmail)
             meta["contact"] = {
                 "name": _lang_text(graph, contact, VCARD.fn, None) or "Kontakt",
-                "email": email.removeprefix("mailto:") if email else None,
+                "email": urllib.parse.unquote(email.removeprefix("mailto:")) if email else None,
                 "url": _first_iri(graph, contact, VCARD.hasURL),
             }
         distributions = []
