@@ -48,6 +48,28 @@ class DatastreamIndicator(BaseModel):
     datastreams: dict[str, int]
 
 
+class WeatherSeries(BaseModel):
+    """Weather to normalize with: columns of a dataset (daily means over its rows), or streams."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str | None = None
+    time: str | None = None
+    columns: list[str] = Field(default_factory=list)
+    datastreams: dict[str, int] = Field(default_factory=dict)  # variable name: datastream id
+
+    @model_validator(mode="after")
+    def _one_source(self) -> WeatherSeries:
+        if self.dataset is not None:
+            if not self.time or not self.columns:
+                raise ValueError("a weather dataset needs time and columns")
+            if self.datastreams:
+                raise ValueError("give a weather dataset or datastreams, not both")
+        elif not self.datastreams:
+            raise ValueError("give a weather dataset (with time and columns) or datastreams")
+        return self
+
+
 class MeasureSpec(BaseModel):
     """The measure file (``measure.yaml``)."""
 
@@ -66,6 +88,7 @@ class MeasureSpec(BaseModel):
     unit: str | None = None
     informed_by: list[str] = Field(default_factory=list)  # dataset slugs behind the decision
     area: dict[str, Any] | None = None  # GeoJSON geometry of the treated area
+    weather: WeatherSeries | None = None  # optional: also evaluate weather-normalized series
 
     @field_validator("name")
     @classmethod
@@ -234,6 +257,57 @@ def _datastream_series(
     return series, inputs, unit
 
 
+def _weather_series(
+    hub: Hub, session: Session, principal: Principal, weather: WeatherSeries
+) -> tuple[dict[str, dict[date, float]], dict[str, Any]]:
+    if weather.dataset is None:
+        from datenschatz.db.sensor_models import StaObservation
+
+        found: dict[str, dict[date, float]] = {}
+        for name, stream_id in weather.datastreams.items():
+            rows = session.execute(
+                select(StaObservation.phenomenon_time_start, StaObservation.result_number).where(
+                    StaObservation.datastream_id == stream_id,
+                    StaObservation.result_number.is_not(None),
+                )
+            ).all()
+            found[name] = daily([(t.date(), float(v)) for t, v in rows if v is not None])
+        return found, {"datastreams": dict(weather.datastreams)}
+    version = ensure_version(session, principal, weather.dataset)
+    fields = {f["name"] for f in version.table_schema.get("fields", [])}
+    for column in [weather.time or "", *weather.columns]:
+        if column not in fields:
+            raise InputError(
+                f"weather: the dataset has no column named {column!r}.", parameter="weather"
+            )
+    t = sql_ident(weather.time or "")
+    averages = ", ".join(f"avg({sql_ident(c)})" for c in weather.columns)
+    con = hub.query_duckdb()
+    try:
+        table = con.execute(
+            f"SELECT CAST({t} AS DATE), {averages} "
+            f"FROM read_parquet({sql_string(str(hub.store.path(version.path)))}) "
+            "GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    finally:
+        con.close()
+    series: dict[str, dict[date, float]] = {c: {} for c in weather.columns}
+    for day, *values in table:
+        for column, value in zip(weather.columns, values, strict=True):
+            if value is not None:
+                series[column][day] = float(value)
+    inputs = {"dataset": weather.dataset, "version": version.number, "sha256": version.sha256}
+    return series, inputs
+
+
+def _group_daily(series: Daily, stations: list[str]) -> dict[date, float]:
+    days: dict[date, list[float]] = {}
+    for station in stations:
+        for day, value in series[station].items():
+            days.setdefault(day, []).append(value)
+    return {d: sum(v) / len(v) for d, v in days.items()}
+
+
 def evaluate_measure(
     hub: Hub, principal: Principal, name: str, *, store: bool = True
 ) -> dict[str, Any]:
@@ -265,6 +339,19 @@ def evaluate_measure(
             end=spec.end,
         )
         data = result.to_dict()
+        if spec.weather is not None:
+            from datenschatz.analysis.weather import normalize
+
+            weather, weather_inputs = _weather_series(hub, session, principal, spec.weather)
+            normalized = evaluate(
+                {"treated": normalize(_group_daily(series, spec.treated), weather)},
+                {"control": normalize(_group_daily(series, spec.control), weather)},
+                spec.start,
+                unit=spec.unit or unit or "",
+                end=spec.end,
+            )
+            data["weather_normalized"] = {**normalized.to_dict(), "variables": sorted(weather)}
+            inputs = {**inputs, "weather": weather_inputs}
         data["expected"] = spec.expected
         data["direction_as_expected"] = _as_expected(spec.expected, data["did"])
         data["inputs"] = inputs
