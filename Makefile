@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test lint typecheck pytest ogctests ogctests-venv bench bench-ingest bench-access bench-sensors clean
 
-install: $(STAMP)
+install: $(STAMP) web
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed")'
@@ -15,6 +15,29 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
+
+.PHONY: web browser
+
+# The web UI's front-end libraries (Leaflet, uPlot) from npm, pinned by web/package-lock.json.
+WEB_STAMP := web/node_modules/.installed
+
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the web UI's libraries (apt-get install npm)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB_STAMP)
+
+# Debian's Chromium for the browser tests (never 'playwright install': it downloads).
+browser:
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "Chromium: /usr/bin/chromium"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	else \
+		echo "Chromium is missing at /usr/bin/chromium and we are not root (or not on Debian):"; \
+		echo "the browser tests will skip; install it with: sudo apt-get install chromium chromium-driver"; \
+	fi
 
 demo: install
 	$(BIN)/datenschatz demo --host 127.0.0.1 --port 8000
@@ -38,7 +61,7 @@ $(OGCTESTS_STAMP): requirements-ogctests.lock
 	$(OGCTESTS_VENV)/bin/python -m pip install --quiet -c requirements-ogctests.lock ogctests==0.1.15
 	touch $(OGCTESTS_STAMP)
 
-pytest: install ogctests-venv
+pytest: install ogctests-venv web browser
 	DATENSCHATZ_OGCTESTS_PYTHON=$(abspath $(OGCTESTS_VENV))/bin/python $(BIN)/pytest
 
 test: lint typecheck pytest
@@ -60,7 +83,7 @@ bench-sensors: install
 	$(BIN)/python bench/bench_sensors.py
 
 clean:
-	rm -rf $(VENV) $(OGCTESTS_VENV) datenschatz-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OGCTESTS_VENV) web/node_modules test-artifacts datenschatz-data .pytest_cache .mypy_cache .ruff_cache
 
 ogctests: install ogctests-venv
 	DATENSCHATZ_OGCTESTS_PYTHON=$(abspath $(OGCTESTS_VENV))/bin/python $(BIN)/pytest tests/api/test_ogc_suite.py

@@ -1,0 +1,202 @@
+"""The web UI in a real browser: Debian's Chromium driven by Playwright, against the app served
+by uvicorn on 127.0.0.1. Every request the pages make must stay on that server.
+
+Skipped with the reason when /usr/bin/chromium is missing (``make browser`` installs it as
+root); under CI=true that is a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import IN_CI, REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+
+
+def _missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (required under CI=true)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        _missing("Chromium is not installed at /usr/bin/chromium (make browser)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is a dev dependency
+        _missing("the playwright package is not installed")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_url: str) -> Iterator[Any]:
+    """A fresh page; afterwards, every request it made must have gone to the test server."""
+    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    requested: list[str] = []
+    tab.on("request", lambda request: requested.append(request.url))
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield tab
+    finally:
+        context.close()
+    server = urlsplit(live_url).netloc
+    outside = [
+        u
+        for u in requested
+        if urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc != server
+    ]
+    assert requested, "the page made no request at all"
+    assert outside == [], f"requests left {server}: {outside}"
+    assert errors == [], f"script errors: {errors}"
+
+
+def _shot(tab: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_search_filters_by_a_facet_and_pages_by_url(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/web/search?sort=title")
+    assert page.locator("#total").inner_text() == "14 Treffer"
+    assert page.locator("li.hit").count() == 10
+    _shot(page, "search")
+    page.locator('section[data-facet="theme"] a.facet-value', has_text="Umwelt").click()
+    page.wait_for_url("**/web/search?sort=title&theme=ENVI")
+    assert page.locator("#total").inner_text() == "1 Treffer"
+    assert page.locator("li.hit h3").inner_text() == "Luftmessung"
+    page.goto(f"{live_url}/web/search?sort=title")
+    page.locator("a[rel=next]").click()
+    page.wait_for_url("**/web/search?sort=title&page=2")
+    assert page.locator("li.hit").count() == 4
+    page.reload()
+    assert page.locator("li.hit").count() == 4
+
+
+def test_preview_table_sorts_filters_and_pages_through_the_rows_api(
+    page: Any, live_url: str
+) -> None:
+    page.goto(f"{live_url}/web/datasets/luftmessung")
+    table = page.locator("#preview-table")
+    page.wait_for_function("document.querySelector('#preview-table').dataset.rows === '20'")
+    assert "von 300 Zeilen" in page.locator("#preview-status").inner_text()
+    _shot(page, "dataset")
+    pm10 = 'button.sort[data-column="pm10"]'
+    with page.expect_response(lambda r: "_sort=pm10" in r.url and "/rows" in r.url):
+        page.click(pm10)
+    page.wait_for_function(
+        "document.querySelector('th[data-column=pm10]').getAttribute('aria-sort') === 'ascending'"
+    )
+    page.wait_for_function(
+        "document.querySelector('#preview-table tbody td:nth-child(3)').textContent === '10'"
+    )
+    with page.expect_response(lambda r: "_sort_desc=pm10" in r.url):
+        page.click(pm10)
+    page.wait_for_function(
+        "document.querySelector('#preview-table tbody td:nth-child(3)').textContent === '33'"
+    )
+    with page.expect_response(lambda r: "station__contains=S1" in r.url):
+        table.locator('input[data-column="station"]').fill("S1")
+    page.wait_for_function(
+        "document.querySelector('#preview-status').textContent.includes('von 100')"
+    )
+    stations = table.locator("tbody td:first-child").all_inner_texts()
+    assert stations
+    assert set(stations) == {"S1"}
+    with page.expect_response(lambda r: "_next=" in r.url):
+        page.click("#preview-next")
+    page.wait_for_function(
+        "document.querySelector('#preview-status').textContent.includes('Seite 2')"
+    )
+    assert set(table.locator("tbody td:first-child").all_inner_texts()) == {"S1"}
+
+
+def test_map_shows_the_features_and_a_popup_opens(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/web/datasets/orte")
+    page.wait_for_function("document.querySelector('#map').dataset.featureCount === '3'")
+    markers = page.locator("#map path.leaflet-interactive")
+    assert markers.count() == 3
+    context = page.locator("#map path:not(.leaflet-interactive)")
+    assert context.count() == 4  # the district outlines, drawn as context
+    markers.first.click(force=True)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "name" in popup.inner_text()
+    assert "<b>" not in popup.inner_html().replace("&lt;b&gt;", "")
+    _shot(page, "map")
+
+
+def test_chart_renders_with_data_points_and_changes_aggregation(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/web/datasets/luftmessung")
+    page.wait_for_function("document.querySelector('#chart').dataset.points === '13'")
+    assert page.locator("#chart canvas").count() == 1
+    with page.expect_response(lambda r: "zeit%3Ahour" in r.url or "zeit:hour" in r.url):
+        page.select_option("#chart-bucket", "hour")
+    page.wait_for_function("document.querySelector('#chart').dataset.points === '300'")
+    with page.expect_response(lambda r: "max%3Apm10" in r.url or "max:pm10" in r.url):
+        page.select_option("#chart-metric", "max")
+    assert page.locator("#chart canvas").count() == 1
+
+
+def test_language_switch(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/web/search?theme=ENVI")
+    assert page.locator("html").get_attribute("lang") == "de"
+    page.click("#lang-switch")
+    page.wait_for_url("**/web/search?theme=ENVI&lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("#total").inner_text() == "1 results"
+    page.click("text=Organizations")
+    assert page.locator("html").get_attribute("lang") == "en"  # remembered in the cookie
+    _shot(page, "organizations-en")
+    page.click("#lang-switch")
+    assert page.locator("html").get_attribute("lang") == "de"
+
+
+def test_home_page_and_keyboard_skip_link(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/web/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.fill("#home-q", "Luftmessung")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/web/search?q=Luftmessung")
+    assert "Luftmessung" in page.locator("li.hit h3").first.inner_text()
+    page.goto(f"{live_url}/web/")
+    _shot(page, "home")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_url}/web/datasets/luftmessung")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, "the page scrolls sideways on a phone"
+    _shot(page, "dataset-phone")
+
+
+def test_downloads_from_the_dataset_page(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/web/datasets/luftmessung")
+    with page.expect_download() as info:
+        page.click('a[data-format="csv"]')
+    path = info.value.path()
+    lines = Path(path).read_text().splitlines()
+    assert lines[0].replace('"', "") == "station,zeit,pm10,no2"
+    assert len(lines) == 301
