@@ -223,10 +223,16 @@ class Reader:
         query = select(es.table).where(where)
         for order in options.orderby:
             expr = order_compiler.order_expression(order.expr)
-            # The same order on both databases: nulls after values, reversed by desc.
-            ordered = expr.desc().nulls_first() if order.descending else expr.asc().nulls_last()
+            if getattr(expr, "nullable", True) is False:
+                ordered = expr.desc() if order.descending else expr.asc()
+            else:
+                # The same order on both databases: nulls after values, reversed by desc.
+                ordered = expr.desc().nulls_first() if order.descending else expr.asc().nulls_last()
             query = query.order_by(ordered)
-        query = query.order_by(es.table.c.id.asc())
+        # Ties go by id, in the direction of the last key: an index on (..., time) read
+        # backwards then yields the whole order (SQLite keeps the row id as its last column).
+        last_descending = bool(options.orderby) and options.orderby[-1].descending
+        query = query.order_by(es.table.c.id.desc() if last_descending else es.table.c.id.asc())
         limit = options.limit
         rows = self.session.execute(query.offset(options.skip).limit(limit + 1)).all()
         more = len(rows) > limit
