@@ -162,7 +162,11 @@ def test_groups_are_set_and_listed(hub: Hub) -> None:
     with hub.session() as session:
         session.add_all([Group(slug="umwelt", title="Umwelt"), Group(slug="energie", title="E")])
         session.flush()
+        luft = session.scalars(select(Dataset).where(Dataset.slug == "luft")).one()
+        before = luft.modified_at
         update_metadata(session, STEWARD, "luft", {"groups": ["umwelt", "energie"]})
+        session.refresh(luft)
+        assert luft.modified_at > before  # membership is metadata
         update_metadata(session, STEWARD, "luft", {"groups": "umwelt"})
         with pytest.raises(InputError) as raised:
             update_metadata(session, STEWARD, "wasser", {"groups": ["gibtsnicht"]})

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from datenschatz.access.policy import Principal, ensure_can_edit
 from datenschatz.catalog import vocab
 from datenschatz.db.catalog_models import DatasetGroup, Group
-from datenschatz.db.models import Dataset, Version
+from datenschatz.db.models import Dataset, Version, utcnow
 from datenschatz.errors import InputError
 from datenschatz.governance import audit
 
@@ -412,8 +412,9 @@ def apply_metadata(
     )
     if changed:
         dataset.title, dataset.description, dataset.extra = title, meta.description, extra
-    if group_ids is not None:
-        changed = _set_groups(session, dataset.id, group_ids) or changed
+    if group_ids is not None and _set_groups(session, dataset.id, group_ids):
+        dataset.modified_at = utcnow()  # membership is metadata: catalogs and the index see it
+        changed = True
     if changed:
         session.flush()
         fields = sorted(changes) + ([GROUPS_KEY] if groups is not None else [])
