@@ -222,6 +222,7 @@ class MqttBridge:
     batch_size: int = BATCH_SIZE
     batch_seconds: float = BATCH_SECONDS
     notify: bool = True
+    session_expiry: int = SESSION_EXPIRY_SECONDS  # 0: the broker forgets us on disconnect
     stats: BridgeStats = field(default_factory=BridgeStats)
 
     def __post_init__(self) -> None:
@@ -240,7 +241,7 @@ class MqttBridge:
         from datenschatz.sensors import events
 
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        props.SessionExpiryInterval = self.session_expiry
         props.ReceiveMaximum = RECEIVE_MAXIMUM
         self._client.connect_async(
             self.address.host,

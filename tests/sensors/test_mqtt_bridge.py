@@ -207,9 +207,13 @@ def clients() -> Iterator[Callable[..., Client]]:
 def running(hub: Hub) -> Iterator[Callable[..., MqttBridge]]:
     started: list[MqttBridge] = []
 
-    def start(url: str, client_id: str | None = None) -> MqttBridge:
+    def start(url: str, client_id: str | None = None, session_expiry: int = 3600) -> MqttBridge:
         bridge = MqttBridge(
-            hub, url, base_url=BASE, client_id=client_id or f"bridge-{uuid.uuid4().hex[:8]}"
+            hub,
+            url,
+            base_url=BASE,
+            client_id=client_id or f"bridge-{uuid.uuid4().hex[:8]}",
+            session_expiry=session_expiry,
         )
         bridge.start()
         assert bridge.wait_ready(15), "the bridge did not connect and subscribe"
@@ -484,7 +488,7 @@ def test_roundtrip_on_the_machines_broker(
         pytest.skip("DATENSCHATZ_TEST_MQTT_URL not set")
     ds = make_datastream(hub, f"PM10-{uuid.uuid4().hex[:6]}")
     try:
-        running(url)
+        running(url, session_expiry=0)  # leave no session behind on the shared broker
     except (AssertionError, OSError) as exc:
         _server_missing(f"the MQTT broker at DATENSCHATZ_TEST_MQTT_URL ({exc})")
     listener = clients(url)
