@@ -36,6 +36,7 @@ from datenschatz.mqtt_bridge import (
     MqttBridge,
     dedup_key,
     parse_message,
+    running_bridge,
 )
 from datenschatz.sensors import service
 from tests.conftest import IN_CI, _server_missing
@@ -500,3 +501,16 @@ def test_roundtrip_on_the_machines_broker(
         sensor.publish(topic, {"phenomenonTime": f"2024-06-01T00:00:0{i}Z", "result": marker + i})
     assert wait_for(lambda: len(stored(hub, ds)) == 5)
     assert wait_for(lambda: len(listener.notifications(topic)) >= 5)
+
+
+def test_serve_runs_the_bridge_only_when_mqtt_is_configured(hub: Hub, broker: Mosquitto) -> None:
+    with running_bridge(hub) as nothing:
+        assert nothing is None  # no DATENSCHATZ_MQTT_URL: the hub works without a broker
+    settings = hub.settings.model_copy(
+        update={"mqtt_url": broker.url, "mqtt_client_id": "serve-bridge", "port": 8123}
+    )
+    with running_bridge(Hub(settings)) as bridge:
+        assert bridge is not None
+        assert bridge.wait_ready(15)
+        assert bridge.base_url == "http://127.0.0.1:8123/sta/v1.1"
+        assert bridge.client_id == "serve-bridge"
