@@ -12,9 +12,10 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 from datenschatz.access.policy import ANONYMOUS
 from datenschatz.api.app import create_app
 from datenschatz.catalog import dcat, vocab
+from datenschatz.catalog.metadata import update_metadata
 from datenschatz.db.models import AccessLevel, utcnow
 from datenschatz.hub import Hub
-from tests.catalog.publishing import GEO_SQL, make_dataset
+from tests.catalog.publishing import ADMIN, GEO_SQL, make_dataset
 
 BASE = "https://daten.herne.example"
 HYDRA = dcat.HYDRA
@@ -178,3 +179,23 @@ def test_routes_serialize_and_negotiate(served_hub: Hub) -> None:
     bad = client.get("/catalog.ttl", params={"page": "0"})
     assert bad.status_code == 400
     assert bad.json()["error"]["details"]["parameter"] == "page"
+
+
+def test_conditional_requests_and_a_fresh_answer_after_a_change(served_hub: Hub) -> None:
+    client = TestClient(create_app(served_hub))
+    first = client.get("/catalog.ttl")
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"].startswith("public")
+    assert client.get("/catalog.ttl", headers={"If-None-Match": etag}).status_code == 304
+    with served_hub.session() as session:
+        update_metadata(session, ADMIN, "tabelle", {"keywords": ["Neu"]})
+    changed = client.get("/catalog.ttl", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert '"Neu"@de' in changed.text
+    one = client.get("/datasets/tabelle.ttl")
+    assert (
+        client.get(
+            "/datasets/tabelle.ttl", headers={"If-None-Match": one.headers["etag"]}
+        ).status_code
+        == 304
+    )

@@ -8,6 +8,7 @@ narrows the catalog to datasets changed since then (for incremental harvesting).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,8 +16,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from datenschatz import events
 from datenschatz.access.policy import Principal
+from datenschatz.api.cache import ResponseCache
 from datenschatz.api.deps import get_principal, get_session
+from datenschatz.api.http import etag_for, matches
 from datenschatz.catalog import dcat
 
 router = APIRouter(tags=["dcat"])
@@ -65,10 +69,35 @@ def _negotiate(accept: str | None) -> str:
     return best
 
 
-def _rdf(body: bytes, suffix: str, *, vary: bool = False) -> Response:
-    headers = {"Cache-Control": "public, max-age=60"}
+def _answer(
+    request: Request,
+    principal: Principal,
+    key: tuple[str, ...],
+    build: Callable[[], bytes],
+    suffix: str,
+    *,
+    vary: bool = False,
+) -> Response:
+    """The RDF answer, from the short-lived response cache when the catalog has not changed.
+
+    The ETag is the body's digest, so If-None-Match answers 304 whenever nothing changed.
+    """
+    cache: ResponseCache = request.app.state.metadata_cache
+    full_key = ("dcat", principal.cache_key, str(request.base_url), suffix, *key)
+    entry = cache.get(full_key)
+    if entry is None:
+        generation = events.generation()
+        body = build()
+        etag = etag_for("dcat", hashlib.sha256(body).hexdigest())
+        cache.put(full_key, etag, body, generation)
+    else:
+        etag, body = entry.etag, entry.body
+    public = principal.cache_key == "anonymous"
+    headers = {"ETag": etag, "Cache-Control": f"{'public' if public else 'private'}, max-age=60"}
     if vary:
         headers["Vary"] = "Accept"
+    if matches(request, etag):
+        return Response(status_code=304, headers=headers)
     media = dcat.SERIALIZATIONS[suffix][1]
     charset = "" if suffix == "jsonld" else "; charset=utf-8"
     return Response(body, media_type=media + charset, headers=headers)
@@ -107,8 +136,14 @@ def catalog(
     modified_since: SinceQuery = None,
 ) -> Response:
     suffix = _negotiate(request.headers.get("accept"))
-    body = _catalog(session, principal, request, suffix, page, modified_since)
-    return _rdf(body, suffix, vary=True)
+    return _answer(
+        request,
+        principal,
+        ("catalog", str(page), str(modified_since)),
+        lambda: _catalog(session, principal, request, suffix, page, modified_since),
+        suffix,
+        vary=True,
+    )
 
 
 def _catalog_route(suffix: str) -> Callable[..., Response]:
@@ -119,7 +154,13 @@ def _catalog_route(suffix: str) -> Callable[..., Response]:
         page: PageQuery = 1,
         modified_since: SinceQuery = None,
     ) -> Response:
-        return _rdf(_catalog(session, principal, request, suffix, page, modified_since), suffix)
+        return _answer(
+            request,
+            principal,
+            ("catalog", str(page), str(modified_since)),
+            lambda: _catalog(session, principal, request, suffix, page, modified_since),
+            suffix,
+        )
 
     get_catalog.__name__ = f"catalog_{suffix}"
     return get_catalog
@@ -129,8 +170,12 @@ def _dataset_route(suffix: str) -> Callable[..., Response]:
     def get_dataset_rdf(
         slug: str, request: Request, session: SessionDep, principal: PrincipalDep
     ) -> Response:
-        graph = dcat.dataset_graph(session, principal, slug, _base(request))
-        return _rdf(dcat.serialize(graph, suffix), suffix)
+        def build() -> bytes:
+            return dcat.serialize(
+                dcat.dataset_graph(session, principal, slug, _base(request)), suffix
+            )
+
+        return _answer(request, principal, ("dataset", slug), build, suffix)
 
     get_dataset_rdf.__name__ = f"dataset_{suffix}"
     return get_dataset_rdf
