@@ -1,8 +1,8 @@
 """Relational models of the release workflow and the data-challenge programme.
 
-Users are referred to by their integer id (``*_by`` columns) and, for a readable history that
-survives a deleted account, by the name they acted under (``*_by_name``). The user ids carry
-no foreign key: the accounts table of migration 0007 had not landed when 0008 was written.
+Users are referred to by their id in ``user_account`` (``*_by`` columns; None for the
+command line's accountless admin) and, for a readable history, by the name they acted under
+(``*_by_name``). Accounts are deactivated, not deleted: a user who acted cannot be deleted.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from datenschatz.db import governance_models  # noqa: F401  (user_account, named below)
 from datenschatz.db.models import Base, _enum, utcnow
+
+USER = "user_account.id"
 
 
 class ReleaseStatus(enum.StrEnum):
@@ -65,7 +68,9 @@ class ReleaseRequest(Base):
     checks_passed: Mapped[bool] = mapped_column(Boolean, default=False)
     # The questions this request needs answered (the setting at the time of the request).
     required: Mapped[list[Any]] = mapped_column(default=list)
-    requested_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    requested_by: Mapped[int | None] = mapped_column(
+        ForeignKey(USER, ondelete="SET NULL"), default=None
+    )
     requested_by_name: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -87,7 +92,9 @@ class ReleaseDecision(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     # The ethics checklist ({"purpose": ..., "harm": ..., "context": ..., "linkage": ...}).
     checklist: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    decided_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    decided_by: Mapped[int | None] = mapped_column(
+        ForeignKey(USER, ondelete="SET NULL"), default=None
+    )
     decided_by_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -104,7 +111,9 @@ class Withdrawal(Base):
         ForeignKey("version.id", ondelete="SET NULL"), default=None
     )
     reason: Mapped[str] = mapped_column(Text)
-    withdrawn_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    withdrawn_by: Mapped[int | None] = mapped_column(
+        ForeignKey(USER, ondelete="SET NULL"), default=None
+    )
     withdrawn_by_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -136,7 +145,9 @@ class Challenge(Base):
     demo_day_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # User ids of the challenge's reviewers; empty: every reviewer.
     reviewer_ids: Mapped[list[Any]] = mapped_column(default=list)
-    created_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey(USER, ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -156,7 +167,7 @@ class Team(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    created_by: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[int] = mapped_column(ForeignKey(USER))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -166,7 +177,7 @@ class TeamMember(Base):
     team_id: Mapped[int] = mapped_column(
         ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey(USER, ondelete="CASCADE"), primary_key=True)
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -191,9 +202,11 @@ class Application(Base):
         _enum(ApplicationStatus, "application_status"), default=ApplicationStatus.SUBMITTED
     )
     decision_reason: Mapped[str] = mapped_column(Text, default="")
-    decided_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    decided_by: Mapped[int | None] = mapped_column(
+        ForeignKey(USER, ondelete="SET NULL"), default=None
+    )
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    submitted_by: Mapped[int] = mapped_column(Integer)
+    submitted_by: Mapped[int] = mapped_column(ForeignKey(USER))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -207,7 +220,7 @@ class ApplicationScore(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"))
-    reviewer_id: Mapped[int] = mapped_column(Integer)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey(USER))
     scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
     total: Mapped[float] = mapped_column(Float)
     comment: Mapped[str] = mapped_column(Text, default="")
@@ -227,9 +240,13 @@ class Grant(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    accepted_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    accepted_by: Mapped[int | None] = mapped_column(
+        ForeignKey(USER, ondelete="SET NULL"), default=None
+    )
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    revoked_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    revoked_by: Mapped[int | None] = mapped_column(
+        ForeignKey(USER, ondelete="SET NULL"), default=None
+    )
     revoke_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -265,9 +282,11 @@ class ExtraDatasetRequest(Base):
     status: Mapped[ExtraStatus] = mapped_column(
         _enum(ExtraStatus, "extra_request_status"), default=ExtraStatus.PENDING
     )
-    requested_by: Mapped[int] = mapped_column(Integer)
+    requested_by: Mapped[int] = mapped_column(ForeignKey(USER))
     decision_reason: Mapped[str] = mapped_column(Text, default="")
-    decided_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    decided_by: Mapped[int | None] = mapped_column(
+        ForeignKey(USER, ondelete="SET NULL"), default=None
+    )
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -300,5 +319,5 @@ class Submission(Base):
     title: Mapped[str] = mapped_column(String(500))
     text: Mapped[str] = mapped_column(Text, default="")
     links: Mapped[list[Any]] = mapped_column(default=list)
-    submitted_by: Mapped[int] = mapped_column(Integer)
+    submitted_by: Mapped[int] = mapped_column(ForeignKey(USER))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

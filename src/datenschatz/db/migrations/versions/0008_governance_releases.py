@@ -4,8 +4,7 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-22
 
-User ids (requested_by, decided_by, team_member.user_id, ...) are plain integers without a
-foreign key: the accounts table of 0007 had not landed when this revision was written.
+User ids (requested_by, decided_by, team_member.user_id, ...) reference user_account (0007).
 """
 
 from __future__ import annotations
@@ -45,6 +44,12 @@ def upgrade() -> None:
         sa.Column("reviewer_ids", JSON, nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["user_account.id"],
+            name=op.f("fk_challenge_created_by_user_account"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_challenge")),
         sa.UniqueConstraint("slug", name=op.f("uq_challenge_slug")),
     )
@@ -54,6 +59,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["user_account.id"], name=op.f("fk_team_created_by_user_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_team")),
         sa.UniqueConstraint("name", name=op.f("uq_team_name")),
     )
@@ -81,58 +89,21 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
+            ["decided_by"],
+            ["user_account.id"],
+            name=op.f("fk_application_decided_by_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["submitted_by"],
+            ["user_account.id"],
+            name=op.f("fk_application_submitted_by_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
             ["team_id"], ["team.id"], name=op.f("fk_application_team_id_team"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_application")),
         sa.UniqueConstraint("challenge_id", "team_id", name="uq_application_challenge_team"),
-    )
-    op.create_table(
-        "submission",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("challenge_id", sa.Integer(), nullable=False),
-        sa.Column("team_id", sa.Integer(), nullable=False),
-        sa.Column("title", sa.String(length=500), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("links", JSON, nullable=False),
-        sa.Column("submitted_by", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["challenge_id"],
-            ["challenge.id"],
-            name=op.f("fk_submission_challenge_id_challenge"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["team.id"], name=op.f("fk_submission_team_id_team"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_submission")),
-    )
-    op.create_table(
-        "team_member",
-        sa.Column("team_id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["team.id"], name=op.f("fk_team_member_team_id_team"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("team_id", "user_id", name=op.f("pk_team_member")),
-    )
-    op.create_table(
-        "application_score",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("application_id", sa.Integer(), nullable=False),
-        sa.Column("reviewer_id", sa.Integer(), nullable=False),
-        sa.Column("scores", JSON, nullable=False),
-        sa.Column("total", sa.Float(), nullable=False),
-        sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["application_id"],
-            ["application.id"],
-            name=op.f("fk_application_score_application_id_application"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_application_score")),
-        sa.UniqueConstraint("application_id", "reviewer_id", name="uq_application_score_reviewer"),
     )
     op.create_table(
         "challenge_dataset",
@@ -153,6 +124,70 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("challenge_id", "dataset_id", name=op.f("pk_challenge_dataset")),
     )
     op.create_table(
+        "submission",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("challenge_id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("links", JSON, nullable=False),
+        sa.Column("submitted_by", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["challenge_id"],
+            ["challenge.id"],
+            name=op.f("fk_submission_challenge_id_challenge"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["submitted_by"],
+            ["user_account.id"],
+            name=op.f("fk_submission_submitted_by_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["team.id"], name=op.f("fk_submission_team_id_team"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_submission")),
+    )
+    op.create_table(
+        "team_member",
+        sa.Column("team_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["team.id"], name=op.f("fk_team_member_team_id_team"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_team_member_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("team_id", "user_id", name=op.f("pk_team_member")),
+    )
+    op.create_table(
+        "application_score",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("reviewer_id", sa.Integer(), nullable=False),
+        sa.Column("scores", JSON, nullable=False),
+        sa.Column("total", sa.Float(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["application.id"],
+            name=op.f("fk_application_score_application_id_application"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewer_id"],
+            ["user_account.id"],
+            name=op.f("fk_application_score_reviewer_id_user_account"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_application_score")),
+        sa.UniqueConstraint("application_id", "reviewer_id", name="uq_application_score_reviewer"),
+    )
+    op.create_table(
         "data_grant",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("application_id", sa.Integer(), nullable=False),
@@ -166,6 +201,12 @@ def upgrade() -> None:
         sa.Column("revoke_reason", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
+            ["accepted_by"],
+            ["user_account.id"],
+            name=op.f("fk_data_grant_accepted_by_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
             ["application_id"],
             ["application.id"],
             name=op.f("fk_data_grant_application_id_application"),
@@ -178,10 +219,85 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
+            ["revoked_by"],
+            ["user_account.id"],
+            name=op.f("fk_data_grant_revoked_by_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
             ["team_id"], ["team.id"], name=op.f("fk_data_grant_team_id_team"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_data_grant")),
         sa.UniqueConstraint("application_id", name=op.f("uq_data_grant_application_id")),
+    )
+    op.create_table(
+        "release_request",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("dataset_id", sa.Integer(), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("target_level", _enum("release_level", "public", "partner"), nullable=False),
+        sa.Column(
+            "status",
+            _enum("release_status", "pending", "approved", "rejected", "cancelled"),
+            nullable=False,
+        ),
+        sa.Column("checks", JSON, nullable=False),
+        sa.Column("checks_passed", sa.Boolean(), nullable=False),
+        sa.Column("required", JSON, nullable=False),
+        sa.Column("requested_by", sa.Integer(), nullable=True),
+        sa.Column("requested_by_name", sa.String(length=200), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"],
+            ["dataset.id"],
+            name=op.f("fk_release_request_dataset_id_dataset"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by"],
+            ["user_account.id"],
+            name=op.f("fk_release_request_requested_by_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["version.id"],
+            name=op.f("fk_release_request_version_id_version"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_release_request")),
+    )
+    op.create_table(
+        "withdrawal",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("dataset_id", sa.Integer(), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("withdrawn_by", sa.Integer(), nullable=True),
+        sa.Column("withdrawn_by_name", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"],
+            ["dataset.id"],
+            name=op.f("fk_withdrawal_dataset_id_dataset"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["version.id"],
+            name=op.f("fk_withdrawal_version_id_version"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["withdrawn_by"],
+            ["user_account.id"],
+            name=op.f("fk_withdrawal_withdrawn_by_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_withdrawal")),
     )
     op.create_table(
         "extra_dataset_request",
@@ -206,10 +322,21 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
+            ["decided_by"],
+            ["user_account.id"],
+            name=op.f("fk_extra_dataset_request_decided_by_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
             ["grant_id"],
             ["data_grant.id"],
             name=op.f("fk_extra_dataset_request_grant_id_data_grant"),
             ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by"],
+            ["user_account.id"],
+            name=op.f("fk_extra_dataset_request_requested_by_user_account"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_extra_dataset_request")),
     )
@@ -255,63 +382,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("grant_id", "dataset_id", name=op.f("pk_grant_usage")),
     )
     op.create_table(
-        "release_request",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("dataset_id", sa.Integer(), nullable=False),
-        sa.Column("version_id", sa.Integer(), nullable=False),
-        sa.Column("purpose", sa.Text(), nullable=False),
-        sa.Column("target_level", _enum("release_level", "public", "partner"), nullable=False),
-        sa.Column(
-            "status",
-            _enum("release_status", "pending", "approved", "rejected", "cancelled"),
-            nullable=False,
-        ),
-        sa.Column("checks", JSON, nullable=False),
-        sa.Column("checks_passed", sa.Boolean(), nullable=False),
-        sa.Column("required", JSON, nullable=False),
-        sa.Column("requested_by", sa.Integer(), nullable=True),
-        sa.Column("requested_by_name", sa.String(length=200), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["dataset.id"],
-            name=op.f("fk_release_request_dataset_id_dataset"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["version_id"],
-            ["version.id"],
-            name=op.f("fk_release_request_version_id_version"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_release_request")),
-    )
-    op.create_table(
-        "withdrawal",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("dataset_id", sa.Integer(), nullable=False),
-        sa.Column("version_id", sa.Integer(), nullable=True),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("withdrawn_by", sa.Integer(), nullable=True),
-        sa.Column("withdrawn_by_name", sa.String(length=200), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["dataset.id"],
-            name=op.f("fk_withdrawal_dataset_id_dataset"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["version_id"],
-            ["version.id"],
-            name=op.f("fk_withdrawal_version_id_version"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_withdrawal")),
-    )
-    op.create_table(
         "release_decision",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("release_id", sa.Integer(), nullable=False),
@@ -327,6 +397,12 @@ def upgrade() -> None:
         sa.Column("decided_by_name", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
+            ["decided_by"],
+            ["user_account.id"],
+            name=op.f("fk_release_decision_decided_by_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
             ["release_id"],
             ["release_request.id"],
             name=op.f("fk_release_decision_release_id_release_request"),
@@ -339,16 +415,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("release_decision")
-    op.drop_table("withdrawal")
-    op.drop_table("release_request")
     op.drop_table("grant_usage")
     op.drop_table("grant_dataset")
     op.drop_table("extra_dataset_request")
+    op.drop_table("withdrawal")
+    op.drop_table("release_request")
     op.drop_table("data_grant")
-    op.drop_table("challenge_dataset")
     op.drop_table("application_score")
     op.drop_table("team_member")
     op.drop_table("submission")
+    op.drop_table("challenge_dataset")
     op.drop_table("application")
     op.drop_table("team")
     op.drop_table("challenge")
