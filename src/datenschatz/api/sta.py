@@ -108,7 +108,7 @@ def service_root(request: Request, hub: HubDep) -> dict[str, Any]:
 
 
 @router.post("/CreateObservations", status_code=201, summary="Create Observations from data arrays")
-async def create_observations(request: Request, hub: HubDep, principal: PrincipalDep) -> list[str]:
+async def create_observations(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
     payload = await _body(request)
 
     def run() -> list[str]:
@@ -117,7 +117,8 @@ async def create_observations(request: Request, hub: HubDep, principal: Principa
                 session, payload, base_url=base_url(request), principal=principal
             )
 
-    return await run_in_threadpool(run)
+    # A JSONResponse directly: no response-model validation of thousands of links.
+    return JSONResponse(await run_in_threadpool(run), status_code=201)
 
 
 @router.get("/{path:path}", summary="Entities, collections, properties and $value")
