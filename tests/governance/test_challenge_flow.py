@@ -290,6 +290,9 @@ def test_usage_is_counted_per_grant_and_shown_to_the_reviewers(hub: Hub) -> None
     with hub.session() as session:
         usage = grants.grant_usage(session, p["rita"], grant_id)
         assert (usage["requests"], usage["downloads"], usage["rows"]) == (2, 1, 15)
+        listed = challenges.list_applications(session, p["rita"], "klima")
+        assert listed[0].usage == {"requests": 2, "downloads": 1, "rows": 15}
+        assert "usage" not in challenges.get_application(session, p["tom"], app_id).to_dict()
         assert usage["datasets"][0]["dataset"] == "netz"
         with pytest.raises(NotFound):
             grants.grant_usage(session, p["otto"], grant_id)

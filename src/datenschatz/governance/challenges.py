@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from datenschatz.access.policy import Principal, Scope, ensure_admin, ensure_scope
@@ -32,6 +32,7 @@ from datenschatz.db.governance_release_models import (
     ChallengeStatus,
     Grant,
     GrantDataset,
+    GrantUsage,
     Submission,
     Team,
     TeamMember,
@@ -324,6 +325,8 @@ class ApplicationInfo:
     # Only for the challenge's reviewers: every reviewer's scores and the mean weighted total.
     scores: list[dict[str, Any]] | None
     mean_score: float | None
+    # Only for the challenge's reviewers: the grant's counted reads (requests, downloads, rows).
+    usage: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -341,6 +344,7 @@ class ApplicationInfo:
         if self.scores is not None:
             body["scores"] = self.scores
             body["mean_score"] = self.mean_score
+            body["usage"] = self.usage
         return body
 
 
@@ -354,6 +358,7 @@ def _application_info(
     grant_id = session.scalar(select(Grant.id).where(Grant.application_id == application.id))
     scores: list[dict[str, Any]] | None = None
     mean: float | None = None
+    usage: dict[str, int] | None = None
     if reviewer:
         rows = session.execute(
             select(ApplicationScore, User.name)
@@ -371,6 +376,15 @@ def _application_info(
             for s, name in rows
         ]
         mean = round(sum(s["total"] for s in scores) / len(scores), 3) if scores else None
+        if grant_id is not None:
+            totals = session.execute(
+                select(
+                    func.coalesce(func.sum(GrantUsage.requests), 0),
+                    func.coalesce(func.sum(GrantUsage.downloads), 0),
+                    func.coalesce(func.sum(GrantUsage.rows), 0),
+                ).where(GrantUsage.grant_id == grant_id)
+            ).one()
+            usage = dict(zip(("requests", "downloads", "rows"), map(int, totals), strict=True))
     return ApplicationInfo(
         id=application.id,
         challenge=challenge.slug,
@@ -384,6 +398,7 @@ def _application_info(
         grant_id=grant_id,
         scores=scores,
         mean_score=mean,
+        usage=usage,
     )
 
 
