@@ -114,6 +114,12 @@ def make_world(
             )
         )
         ids = {slug: id_ for slug, id_ in session.execute(select(Dataset.slug, Dataset.id))}
+        try:  # the search index keeps facet values (access level) of its own
+            from datenschatz.catalog.search_index import reindex
+        except ImportError:  # pragma: no cover - before the search capability
+            pass
+        else:
+            reindex(session, ids.values())
         people = {
             "admin": ("admin", None, None),
             "steward": ("steward", "stadt", None),

@@ -39,6 +39,24 @@ DATASET_PARAMS = ("slug", "collection_id")
 OTHER_VALUES = {"feature_id": "1"}
 # Routes without a dataset in the path that are not listings of datasets.
 NOT_LISTINGS = {"/health", "/openapi.json"}
+# Listings behind a templated path or with parameters: (route in the OpenAPI, URL).
+MORE_LISTINGS = [
+    ("/api/3/action/{action}", "/api/3/action/package_list"),
+    ("/api/3/action/{action}", "/api/3/action/package_search?rows=1000"),
+    ("/api/3/action/{action}", "/api/3/action/current_package_list_with_resources"),
+    ("/api/3/action/{action}", '/api/3/action/package_search?facet.field=["access_level"]'),
+    ("/api/action/{action}", "/api/action/package_list"),
+    ("/api/v1/search", "/api/v1/search?q=mx&limit=100"),
+    ("/api/v1/search", "/api/v1/search?facet=access_level&facet=organization&limit=100"),
+]
+# Look-ups by a query parameter: a hidden dataset must answer like an absent one.
+QUERY_LOOKUPS = [
+    ("/api/3/action/{action}", "/api/3/action/package_show?id={slug}"),
+    ("/api/3/action/{action}", "/api/3/action/package_search?q={slug}"),
+    ("/api/3/action/{action}", "/api/3/action/package_search?fq=name:{slug}"),
+    ("/api/v1/search", "/api/v1/search?q={slug}"),
+    ("/api/v1/releases", "/api/v1/releases?dataset={slug}"),
+]
 ALL_SLUGS = (*LEVELS, WITHDRAWN)
 
 
@@ -149,6 +167,12 @@ def test_listings_never_name_a_hidden_dataset(client: TestClient, world: World) 
             response = client.get(path, headers=world.headers(role))
             named = {slug for slug in hidden if slug in response.text}
             assert not named, (path, role, named)
+        for route, url in MORE_LISTINGS:
+            if route not in _spec(client)["paths"]:
+                continue
+            response = client.get(url, headers=world.headers(role))
+            named = {slug for slug in hidden if slug in response.text}
+            assert not named, (url, role, named)
         listed = client.get("/api/v1/datasets", headers=world.headers(role)).json()
         assert {d["slug"] for d in listed["datasets"]} == VISIBLE[role], role
         assert listed["total"] == len(VISIBLE[role])
@@ -240,3 +264,61 @@ def test_policy_functions_per_role_and_access_level(world: World) -> None:
                         ensure_can_edit(session, principal, slug)
             with pytest.raises(Gone):
                 ensure_dataset(session, principal, WITHDRAWN)
+
+
+def test_look_ups_by_query_parameter_do_not_tell_hidden_from_absent(
+    client: TestClient, world: World
+) -> None:
+    paths = _spec(client)["paths"]
+    checked = 0
+    for route, template in QUERY_LOOKUPS:
+        if route not in paths:
+            continue
+        checked += 1
+        for role in ROLES:
+            headers = world.headers(role)
+            absent = client.get(template.format(slug=ABSENT), headers=headers)
+            for slug in LEVELS:  # (the withdrawn one was public: its 410 is no secret)
+                if slug in VISIBLE[role]:
+                    continue
+                response = client.get(template.format(slug=slug), headers=headers)
+                assert _same_as_absent(response, absent, slug), (
+                    template,
+                    role,
+                    slug,
+                    response.text[:300],
+                    absent.text[:300],
+                )
+    assert checked >= 1
+
+
+def test_search_totals_and_facet_counts_count_only_visible_datasets(
+    client: TestClient, world: World
+) -> None:
+    paths = _spec(client)["paths"]
+    if "/api/v1/search" not in paths:
+        pytest.skip("no search route yet")
+    for role in ROLES:
+        headers = world.headers(role)
+        found = client.get(
+            "/api/v1/search",
+            params=[("facet", "access_level"), ("facet", "organization"), ("limit", "100")],
+            headers=headers,
+        ).json()
+        slugs = [r["slug"] for r in found["results"]]
+        assert set(slugs) <= VISIBLE[role], role
+        assert found["total"] == len(slugs), role
+        levels: dict[str, int] = {}
+        for r in found["results"]:
+            levels[r["access_level"]] = levels.get(r["access_level"], 0) + 1
+        facet = {f["value"]: f["count"] for f in found["facets"]["access_level"]}
+        assert facet == levels, role
+        assert sum(f["count"] for f in found["facets"]["organization"]) == len(slugs), role
+        if "/api/3/action/{action}" in paths:
+            ckan = client.get(
+                "/api/3/action/package_search",
+                params={"rows": "1000", "facet.field": '["access_level"]'},
+                headers=headers,
+            ).json()["result"]
+            assert ckan["count"] == len(ckan["results"]) == len(slugs), role
+            assert ckan["facets"]["access_level"] == levels, role
