@@ -60,6 +60,7 @@ def build(hub: Hub) -> Hub:
     for n in range(1, NUMBERED + 1):
         _publish(hub, f"zahlen-{n:02d}", f"SELECT range AS n, range * {n} AS wert FROM range(5)")
     add_version(hub, "entwurf", "SELECT 1 AS n", org="stadt-herne")
+    add_version(hub, "dortmund-entwurf", "SELECT 1 AS n", org="stadt-dortmund")
     _publish(hub, "intern", "SELECT 1 AS n")
     _publish(hub, "alt", "SELECT 1 AS n")
     withdraw(hub, ADMIN, "alt", reason="Ersetzt durch luftmessung")

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from datenschatz.governance.accounts import create_user
+from datenschatz.hub import Hub
 from tests.conftest import IN_CI, REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -200,3 +202,39 @@ def test_downloads_from_the_dataset_page(page: Any, live_url: str) -> None:
     lines = Path(path).read_text().splitlines()
     assert lines[0].replace('"', "") == "station,zeit,pm10,no2"
     assert len(lines) == 301
+
+
+@pytest.fixture(scope="module")
+def steward(sqlite_web_hub: Hub) -> str:
+    with sqlite_web_hub.session() as session:
+        create_user(
+            session,
+            "stewardin",
+            role="steward",
+            org="stadt-herne",
+            password="ein-langes-passwort-42",
+            actor="test",
+        )
+    return "stewardin"
+
+
+def test_steward_signs_in_and_uploads_with_a_progress_bar(
+    page: Any, live_url: str, steward: str, tmp_path: Path
+) -> None:
+    page.goto(f"{live_url}/web/login")
+    page.fill("#login-name", steward)
+    page.fill("#login-password", "ein-langes-passwort-42")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url("**/web/account")
+    assert "stewardin" in page.locator("#signed-in-as").inner_text()
+    page.click('a[href="/web/datasets/luftmessung/upload"]')
+    upload = tmp_path / "luft.csv"
+    upload.write_text("station,pm10\n" + "".join(f"S{i % 4},{i / 10}\n" for i in range(20000)))
+    page.set_input_files("#upload-file", str(upload))
+    _shot(page, "upload")
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_function(
+        "document.querySelector('#upload-form').dataset.version !== undefined", timeout=60000
+    )
+    assert page.locator("#upload-progress").evaluate("p => p.value") == 100
+    assert "20" in page.locator("#upload-status").inner_text()

@@ -1,13 +1,15 @@
 """The web UI: server-rendered pages in German and English over the same services as the API.
 
-:func:`install` adds the pages under ``/web`` and their static files to an app.
+:func:`install` adds the pages under ``/web`` and their static files to an app, and the
+web session cookie to the ways a request can authenticate (``api/deps.PRINCIPAL_LOADERS``).
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from datenschatz.web import assets, pages_catalog, pages_dataset, pages_more
+from datenschatz.api.deps import PRINCIPAL_LOADERS
+from datenschatz.web import assets, pages_account, pages_catalog, pages_dataset, pages_more, session
 from datenschatz.web.rendering import PREFIX
 
 
@@ -15,5 +17,8 @@ def install(app: FastAPI) -> None:
     app.include_router(pages_catalog.router)
     app.include_router(pages_dataset.router)
     app.include_router(pages_more.router)
+    app.include_router(pages_account.router)
     app.include_router(assets.router)
+    if session.load_principal not in PRINCIPAL_LOADERS:
+        PRINCIPAL_LOADERS.append(session.load_principal)
     app.mount(PREFIX + "/static", assets.static_files, name="web-static")

@@ -98,7 +98,7 @@ def _privacy(session: Session, version: Version | None) -> dict[str, Any] | None
     summary = public_summary(report)
     roles: dict[str, list[str]] = {}
     for column in summary["columns"]:
-        roles.setdefault(str(column["role"]), []).append(str(column["name"]))
+        roles.setdefault(str(column["role"] or "unknown"), []).append(str(column["name"]))
     return {
         "passed": summary["passed"],
         "k": summary["k"],

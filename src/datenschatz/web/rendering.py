@@ -17,6 +17,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from datenschatz.access.policy import Principal
 from datenschatz.errors import DatenschatzError
 from datenschatz.web.i18n import COOKIE, Translator, catalog, language_of
 
@@ -83,6 +84,11 @@ def client_texts(t: Translator) -> Markup:
     return Markup(text)
 
 
+def _signed_in(request: Request) -> bool:
+    principal = getattr(request.state, "principal", None)
+    return isinstance(principal, Principal) and not principal.anonymous
+
+
 def page(request: Request, template: str, http_status: int = 200, **values: Any) -> HTMLResponse:
     """Render ``template`` in the request's language inside the page frame."""
     lang, explicit = language_of(request)
@@ -95,6 +101,7 @@ def page(request: Request, template: str, http_status: int = 200, **values: Any)
         url_with=lambda *drop, **replace: url_with(request, drop, **replace),
         switch_url=url_with(request, lang=t.other),
         client_texts=client_texts,
+        signed_in=_signed_in(request),
         **values,
     )
     response = HTMLResponse(html, status_code=http_status)
