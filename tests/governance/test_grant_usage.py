@@ -53,3 +53,17 @@ def test_a_token_scoped_to_a_grant_reads_only_that_grants_data(sqlite_hub: Hub) 
     assert client.get(url, headers=scoped).status_code == 200
     other = bearer(sqlite_hub, "tom", grants.grant_scope(grant_id + 1))
     assert client.get(url, headers=other).status_code == 404
+
+
+def test_sql_over_a_partner_dataset_counts_against_the_grant(sqlite_hub: Hub) -> None:
+    partner_dataset(sqlite_hub, "netz-a", "SELECT range AS id, range AS kw FROM range(7)")
+    grant_id = granted(sqlite_hub, ["netz-a"])
+    client = TestClient(create_app(sqlite_hub))
+    tom = bearer(sqlite_hub, "tom", "read")
+    for q in ('SELECT * FROM "netz-a"', "WITH x AS (SELECT 1) SELECT kw FROM netz_a, x"):
+        response = client.get("/api/v1/sql", params={"q": q}, headers=tom)
+        assert response.status_code == 200, response.text
+    assert client.get("/api/v1/sql", params={"q": "SELECT 1"}, headers=tom).status_code == 200
+    with sqlite_hub.session() as session:
+        usage = grants.grant_usage(session, who(sqlite_hub, "rita"), grant_id)
+    assert (usage["requests"], usage["rows"]) == (2, 14)

@@ -66,4 +66,25 @@ def run_sql(hub: Hub, principal: Principal, q: str, *, limit: int | None = None)
     limits = sql_limits(hub, limit)
     with hub.session() as session:
         tables = sql_tables(session, hub, principal)
-    return run_query(tables, q, limits)
+    result = run_query(tables, q, limits)
+    _count_partner_reads(hub, principal, q, tables, len(result.rows))
+    return result
+
+
+def _count_partner_reads(
+    hub: Hub, principal: Principal, q: str, tables: dict[str, Path], rows: int
+) -> None:
+    """Count the query against the grants of the partner datasets it names (slug or alias)."""
+    if not principal.partner_dataset_ids:
+        return
+    import duckdb
+
+    from datenschatz.governance.grants import count_partner_read
+
+    try:
+        names = duckdb.get_table_names(q)
+    except duckdb.Error:
+        return
+    slugs = {n if n in tables else n.replace("_", "-") for n in names}
+    for slug in sorted(slugs & set(tables)):
+        count_partner_read(hub, principal, slug, rows=rows)
