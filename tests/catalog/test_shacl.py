@@ -164,3 +164,21 @@ def test_random_metadata_conforms(random_hub: Hub, meta: dict[str, Any]) -> None
     if "contributor_id" not in meta:  # mandatory in 2.0 only (docs/metadata.md)
         allowed.add((CONTRIBUTOR_ID, f"{BASE}/datasets/zufall"))
     assert {(r.path, _kind(r)) for r in violations(graph, "v2.0")} <= allowed
+
+
+def test_a_catalog_conforms_on_either_database(hub: Hub) -> None:
+    shared_file("dcat-ap-de/shapes")
+    make_dataset(
+        hub,
+        "stationen",
+        GEO_SQL,
+        meta={
+            "description": "Messstationen.",
+            "contact": {"name": "Team", "email": "team@herne.example"},
+            "contributor_id": "openNRW",
+            "issued": "2024-01-31",
+        },
+    )
+    with hub.session() as session:
+        graph = dcat.catalog_page(session, ANONYMOUS, BASE).graph
+    assert violations(graph, "v3.0") == []
