@@ -74,3 +74,17 @@ def test_a_withdrawn_dataset_can_be_released_again(hub: Hub) -> None:
     decide(hub, who(hub, "ethics"), info.id, question="ethical", approve=True, checklist=CHECKLIST)
     with hub.session() as session:
         assert ensure_dataset(session, ANONYMOUS, "luft").status is DatasetStatus.PUBLISHED
+
+
+def test_withdrawal_takes_back_a_pending_request_for_a_newer_version(hub: Hub) -> None:
+    from datenschatz.governance.releases import release_status
+    from tests.helpers import add_version
+
+    published(hub, "luft")
+    add_version(hub, "luft", "SELECT 2 AS id, 3.5 AS kwh")
+    steward = user(hub, "stella", "steward", org="stadt")
+    pending = request_release(hub, steward, "luft", purpose="v2", level="public")
+    withdraw(hub, steward, "luft", reason="Wrong unit.")
+    with hub.session() as session:
+        info = release_status(session, steward, pending.id)
+    assert (info.status, info.reason) == ("cancelled", "The dataset was withdrawn.")

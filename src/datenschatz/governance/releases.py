@@ -690,6 +690,25 @@ def withdraw(hub: Hub, principal: Principal, slug: str, *, reason: str) -> dict[
         session.add(withdrawal)
         dataset.status = DatasetStatus.WITHDRAWN
         dataset.published_version_id = None
+        # A pending request must not quietly publish the dataset again: it is taken back.
+        pending = session.scalars(
+            select(ReleaseRequest).where(
+                ReleaseRequest.dataset_id == dataset.id,
+                ReleaseRequest.status == ReleaseStatus.PENDING,
+            )
+        ).all()
+        for release in pending:
+            release.status = ReleaseStatus.CANCELLED
+            release.reason = "The dataset was withdrawn."
+            release.closed_at = utcnow()
+            audit.record(
+                session,
+                actor=principal.name,
+                action="release.cancel",
+                object_type="release",
+                object_id=str(release.id),
+                reason=release.reason,
+            )
         session.flush()
         audit.record(
             session,
