@@ -154,3 +154,82 @@ def test_api_lists_shows_and_guards(measured: Hub) -> None:
     shown = client.get("/api/v1/measures/tempo30-bahnhofstrasse").json()
     assert len(shown["evaluations"]) == 1
     assert shown["evaluations"][0]["did"]["unit"] == "µg/m³"
+
+
+def test_an_indicator_of_datastreams_per_station(hub: Hub) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from datenschatz.db.sensor_models import StaDatastream
+    from datenschatz.sensors.service import create_entity, insert_observations_bulk
+
+    base = "http://test/sta/v1.1"
+    streams: dict[str, int] = {}
+    with hub.session() as session:
+        for station in ("HER1", "HER2", "DOR1", "DOR2"):
+            thing = create_entity(
+                session,
+                "Things",
+                {
+                    "name": station,
+                    "description": "PM10 station",
+                    "Locations": [
+                        {
+                            "name": station,
+                            "description": "site",
+                            "encodingType": "application/geo+json",
+                            "location": {"type": "Point", "coordinates": [7.2, 51.5]},
+                        }
+                    ],
+                    "Datastreams": [
+                        {
+                            "name": f"PM10 {station}",
+                            "description": "daily PM10",
+                            "observationType": "http://www.opengis.net/def/observationType/"
+                            "OGC-OM/2.0/OM_Measurement",
+                            "unitOfMeasurement": {
+                                "name": "microgram per cubic metre",
+                                "symbol": "µg/m³",
+                                "definition": "http://unitsofmeasure.org/ucum.html#ug/m3",
+                            },
+                            "Sensor": {
+                                "name": "SDS011",
+                                "description": "low-cost sensor",
+                                "encodingType": "application/pdf",
+                                "metadata": "https://example.org/sds011.pdf",
+                            },
+                            "ObservedProperty": {
+                                "name": "PM10",
+                                "definition": "https://example.org/pm10",
+                                "description": "particulate matter",
+                            },
+                        }
+                    ],
+                },
+                base_url=base,
+            )
+            stream = session.scalar(
+                select(StaDatastream.id).where(StaDatastream.thing_id == thing["@iot.id"])
+            )
+            streams[station] = int(stream)
+            first = datetime(2023, 10, 1, 12, tzinfo=UTC)
+            rows = []
+            for day in range(366):
+                when = first + timedelta(days=day)
+                value = 30 + 5 * ((day * 37 + sum(map(ord, station)) * day) % 11) / 11
+                if station.startswith("HER") and when.date() >= datetime(2024, 4, 1).date():
+                    value += EFFECT
+                rows.append({"phenomenonTime": when, "result": round(value, 2)})
+            insert_observations_bulk(session, streams[station], rows)
+        spec = {
+            **SPEC,
+            "name": "tempo30-sensoren",
+            "indicator": {"datastreams": streams},
+            "unit": None,
+        }
+        create_measure(session, STEWARD, parse_spec(spec))
+    result = evaluate_measure(hub, STEWARD, "tempo30-sensoren")
+    assert result["did"]["ci_low"] <= EFFECT <= result["did"]["ci_high"]
+    assert result["did"]["unit"] == "µg/m³"  # from the datastreams' unitOfMeasurement
+    assert result["inputs"]["observations"] == {s: 366 for s in streams}

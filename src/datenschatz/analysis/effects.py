@@ -105,7 +105,8 @@ def hac_regression(y: Floats, x: Floats, bandwidth: float = BANDWIDTH) -> tuple[
         gamma = scores[lag:].T @ scores[:-lag]
         meat += weight * (gamma + gamma.T)
     cov = xtx_inv @ meat @ xtx_inv * n / max(n - x.shape[1], 1)
-    return beta, np.sqrt(np.diag(cov)) * critical / Z_95
+    # Rounding can leave a zero variance slightly negative (a perfectly flat series).
+    return beta, np.sqrt(np.maximum(np.diag(cov), 0.0)) * critical / Z_95
 
 
 def _group_mean(stations: Mapping[str, Series], days: list[date]) -> Floats:
