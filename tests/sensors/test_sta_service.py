@@ -336,3 +336,47 @@ def test_a_datastream_tied_to_a_hidden_dataset_looks_absent(hub: Hub) -> None:
     with hub.session() as session:
         service.assign_dataset(session, 1, None, principal=admin)
     assert get(hub, "Datastreams(1)/Observations")["value"][0]["result"] == 1
+
+
+def test_observation_properties_and_result_kinds_round_trip(hub: Hub) -> None:
+    with hub.session() as session:
+        service.create_entity(session, "Things", station(), base_url=BASE)
+        for result in (True, {"pm10": 3}, [1, 2], None, "ok", 2.0):
+            service.create_entity(
+                session,
+                "Observations",
+                {
+                    "phenomenonTime": "2024-01-01T00:00:00Z/2024-01-01T01:00:00Z",
+                    "resultTime": "2024-01-01T01:00:05Z",
+                    "validTime": "2024-01-01T00:00:00Z/2024-01-02T00:00:00Z",
+                    "result": result,
+                    "resultQuality": {"flag": "ok"},
+                    "parameters": {"sensor_id": "abc"},
+                    "Datastream": {"@iot.id": 1},
+                },
+                base_url=BASE,
+            )
+    first = get(hub, "Observations(1)")
+    assert first["phenomenonTime"] == "2024-01-01T00:00:00Z/2024-01-01T01:00:00Z"
+    assert first["resultTime"] == "2024-01-01T01:00:05Z"
+    assert first["validTime"] == "2024-01-01T00:00:00Z/2024-01-02T00:00:00Z"
+    assert first["resultQuality"] == {"flag": "ok"}
+    assert first["parameters"] == {"sensor_id": "abc"}
+    results = [o["result"] for o in get(hub, "Observations")["value"]]
+    assert results == [True, {"pm10": 3}, [1, 2], None, "ok", 2.0]
+    assert [
+        o["@iot.id"] for o in get(hub, "Observations", **{"$filter": "result eq true"})["value"]
+    ] == [1]
+    assert [
+        o["@iot.id"] for o in get(hub, "Observations", **{"$filter": "result eq null"})["value"]
+    ] == [4]
+    assert [
+        o["@iot.id"]
+        for o in get(hub, "Observations", **{"$filter": "parameters/sensor_id eq 'abc'"})["value"]
+    ] == [1, 2, 3, 4, 5, 6]
+    assert [
+        o["@iot.id"]
+        for o in get(hub, "Observations", **{"$filter": "phenomenonTime lt 2024-01-01T00:30:00Z"})[
+            "value"
+        ]
+    ] == []

@@ -187,19 +187,29 @@ class Compiler:
             if isinstance(side, Call) and side.name in ("geo.distance", "geo.length"):
                 flipped = side is node.right
                 return self._geo_measure(side, node.op, other, flipped)
+        for side, other in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(side, Literal) and side.kind == "null":
+                return self._is_null(node.op, other)
         left, right = self.value(node.left), self.value(node.right)
         left, right = self._unify(left, right)
         compare = _COMPARISONS[node.op]
-        if left.kind == "null" or right.kind == "null":
-            value = right if left.kind == "null" else left
-            if node.op == "eq":
-                return value.expr.is_(None)  # type: ignore[no-any-return]
-            if node.op == "ne":
-                return value.expr.is_not(None)  # type: ignore[no-any-return]
-            raise self._error("null can only be compared with eq or ne.")
         lexpr = left.end if node.op in ("lt", "le") and left.end is not None else left.expr
         rexpr = right.end if node.op in ("gt", "ge") and right.end is not None else right.expr
         return compare(lexpr, rexpr)  # type: ignore[no-any-return]
+
+    def _is_null(self, op: str, node: Node) -> ColumnElement[bool]:
+        if op not in ("eq", "ne"):
+            raise self._error("null can only be compared with eq or ne.")
+        typed = self.value(node)
+        if typed.kind == "any":
+            assert typed.coerce is not None
+            expr = typed.coerce("null")
+        elif typed.kind == "geo" or typed.expr is None:
+            column = self.table.c[typed.geo_column] if typed.geo_column else null()
+            expr = column
+        else:
+            expr = typed.expr
+        return expr.is_(None) if op == "eq" else expr.is_not(None)  # type: ignore[no-any-return]
 
     def _unify(self, left: Typed, right: Typed) -> tuple[Typed, Typed]:
         if left.kind == "any" and right.kind == "any":

@@ -178,7 +178,7 @@ def _values_from(es: EntitySet, payload: Mapping[str, Any], *, complete: bool) -
             continue
         if prop.name in payload:
             value = payload[prop.name]
-            if value is None and prop.required:
+            if value is None and prop.required and prop.kind != "result":
                 raise InputError(f"{es.singular}.{prop.name} must not be null.", field=prop.name)
             _set_prop(es, prop, value, values)
         elif complete:
