@@ -380,3 +380,23 @@ def test_observation_properties_and_result_kinds_round_trip(hub: Hub) -> None:
             "value"
         ]
     ] == []
+
+
+def test_linking_a_location_from_either_side_records_history(hub: Hub) -> None:
+    thing = station()
+    del thing["Locations"]
+    location = {"name": "Mast", "encodingType": "application/geo+json", "location": point(7, 51)}
+    with hub.session() as session:
+        service.create_entity(session, "Things", thing, base_url=BASE)
+        service.create_entity(
+            session, "Locations", location, base_url=BASE, parent=("Things", 1, "Locations")
+        )
+        service.create_entity(
+            session, "Locations", {**location, "Things": [{"@iot.id": 1}]}, base_url=BASE
+        )
+    assert [loc["@iot.id"] for loc in get(hub, "Things(1)/Locations")["value"]] == [1, 2]
+    history = get(
+        hub, "HistoricalLocations", **{"$expand": "Locations($select=id),Thing($select=id)"}
+    )
+    assert [[loc["@iot.id"] for loc in h["Locations"]] for h in history["value"]] == [[1], [2]]
+    assert all(h["Thing"] == {"@iot.id": 1} for h in history["value"])
