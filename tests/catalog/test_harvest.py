@@ -264,31 +264,48 @@ def test_dcat_harvest_from_a_file_and_its_withdrawals(org_hub: Hub, tmp_path: Pa
     assert report.unchanged == [_harvested(org_hub)["remote-2"].slug]
 
 
-def test_our_own_catalog_harvests_round_trip(sqlite_hub: Hub) -> None:
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+def test_our_own_catalog_harvests_round_trip_in_every_serialization(sqlite_hub: Hub) -> None:
     make_dataset(
         sqlite_hub,
         "stationen",
         GEO_SQL,
         meta={
             "description": "Messstationen.",
+            "title_en": "Stations",
             "themes": ["ENVI"],
             "licence": "cc-by/4.0",
             "contact": {"name": "Team", "url": "https://herne.example/kontakt"},
+            "geocoding": ["05916000"],
         },
     )
+    suffixes = ("ttl", "rdf", "jsonld")
     with sqlite_hub.session() as session:
-        get_or_create_org(session, "spiegel", "Spiegel")
-    with serving_app(create_app(sqlite_hub)) as url, sqlite_hub.session() as session:
-        report = harvest.harvest_dcat(session, ADMIN, f"{url}/catalog.ttl", "spiegel")
-    assert len(report.created) == 1
-    copy = _harvested(sqlite_hub)[f"{url}/datasets/stationen"]
-    with sqlite_hub.session() as session:
-        meta = read_metadata(session.get_one(Dataset, copy.id))
-    assert meta.title == "Stationen" or meta.title
-    assert meta.themes == ["ENVI"]
-    assert meta.licence == "cc-by/4.0"
-    formats = {d["url"].rsplit(".", 1)[-1] for d in copy.extra["remote_distributions"]}
-    assert {"csv", "geojson", "parquet"} <= formats
+        for suffix in suffixes:
+            get_or_create_org(session, f"spiegel-{suffix}", f"Spiegel {suffix}")
+    with serving_app(create_app(sqlite_hub)) as url:
+        for suffix in suffixes:
+            with sqlite_hub.session() as session:
+                source = f"{url}/catalog.{suffix}"
+                report = harvest.harvest_dcat(session, ADMIN, source, f"spiegel-{suffix}")
+            assert len(report.created) == 1, suffix
+            with sqlite_hub.session() as session:
+                record = session.scalars(
+                    select(HarvestRecord).where(HarvestRecord.source == source)
+                ).one()
+                assert record.remote_id == f"{url}/datasets/stationen"
+                copy = session.get_one(Dataset, record.dataset_id)
+                meta = read_metadata(copy)
+                formats = {d["url"].rsplit(".", 1)[-1] for d in copy.extra["remote_distributions"]}
+            assert meta.title == "Stationen", suffix
+            assert meta.title_en == "Stations"
+            assert meta.description == "Messstationen."
+            assert meta.themes == ["ENVI"]
+            assert meta.licence == "cc-by/4.0"
+            assert meta.geocoding == ["05916000"]
+            assert meta.contact is not None
+            assert meta.contact.url == "https://herne.example/kontakt"
+            assert {"csv", "geojson", "parquet", "xlsx"} <= formats
 
 
 def test_harvest_needs_an_admin_and_a_known_organization(org_hub: Hub, tmp_path: Path) -> None:
