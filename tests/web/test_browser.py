@@ -153,7 +153,7 @@ def test_map_shows_the_features_and_a_popup_opens(page: Any, live_url: str) -> N
 
 def test_chart_renders_with_data_points_and_changes_aggregation(page: Any, live_url: str) -> None:
     page.goto(f"{live_url}/web/datasets/luftmessung")
-    page.wait_for_function("document.querySelector('#chart').dataset.points === '13'")
+    page.wait_for_function("document.querySelector('#chart').dataset.points === '50'")
     assert page.locator("#chart canvas").count() == 1
     with page.expect_response(lambda r: "zeit%3Ahour" in r.url or "zeit:hour" in r.url):
         page.select_option("#chart-bucket", "hour")
@@ -161,6 +161,25 @@ def test_chart_renders_with_data_points_and_changes_aggregation(page: Any, live_
     with page.expect_response(lambda r: "max%3Apm10" in r.url or "max:pm10" in r.url):
         page.select_option("#chart-metric", "max")
     assert page.locator("#chart canvas").count() == 1
+
+
+def test_sensor_map_shows_the_things(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/web/sensors")
+    page.wait_for_function("document.querySelector('#map').dataset.featureCount === '2'")
+    assert page.locator("#map path.leaflet-interactive").count() == 2
+    page.locator("#map path.leaflet-interactive").first.click(force=True)
+    assert "17,25 µg/m³" in page.locator(".leaflet-popup-content").inner_text()
+    _shot(page, "sensors")
+
+
+def test_measure_chart_shows_treated_and_control(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/web/measures/tempo-30-test")
+    page.wait_for_function("document.querySelector('#measure-chart').dataset.points === '50'")
+    assert page.locator("#measure-chart canvas").count() == 1
+    legend = page.locator("#measure-chart .u-legend").inner_text()
+    assert "betroffen" in legend
+    assert "Vergleich" in legend
+    _shot(page, "measure")
 
 
 def test_language_switch(page: Any, live_url: str) -> None:

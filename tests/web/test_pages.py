@@ -22,6 +22,8 @@ PAGES = [
     "/web/sensors",
     "/web/measures",
     "/web/challenges",
+    "/web/measures/tempo-30-test",
+    "/web/challenges/saubere-luft",
 ]
 
 
@@ -189,3 +191,46 @@ def test_vendor_files_come_from_npm_and_stay_small(client: TestClient) -> None:
     assert total < 300_000
     assert client.get("/web/vendor/../../package.json").status_code == 404
     assert client.get("/web/vendor/leaflet/dist/leaflet-src.js").status_code == 404
+
+
+def test_sensor_overview_shows_things_with_latest_values_and_units(client: TestClient) -> None:
+    html = _get(client, "/web/sensors")
+    assert "Station Herne Mitte" in html
+    assert "Station Wanne" in html
+    assert "17.25 µg/m³" in html
+    assert "21.5" not in html
+    features = re.search(r'data-features="([^"]+)"', html)
+    assert features is not None
+    collection = json.loads(features.group(1).replace("&#34;", '"'))
+    assert [f["geometry"]["coordinates"] for f in collection["features"]] == [
+        [7.22, 51.54],
+        [7.16, 51.53],
+    ]
+
+
+def test_measure_page_shows_the_estimate_interval_checks_and_chart_source(
+    client: TestClient,
+) -> None:
+    html = _get(client, "/web/measures/tempo-30-test")
+    assert "Tempo 30 an S0" in html
+    assert "25.01.2024" in html
+    assert "Differenz-von-Differenzen" in html
+    assert "95-%-Intervall" in html
+    assert "24 Tage vorher" in html
+    assert "/api/v1/datasets/luftmessung/aggregate" in html
+    english = _get(client, "/web/measures/tempo-30-test?lang=en")
+    assert "difference in differences" in english
+    client.cookies.clear()
+    assert client.get("/web/measures/gibt-es-nicht").status_code == 404
+
+
+def test_challenge_page_shows_question_data_dates_and_how_to_apply(client: TestClient) -> None:
+    html = _get(client, "/web/challenges/saubere-luft")
+    assert "Wie sagen wir Feinstaubspitzen einen Tag voraus?" in html
+    assert 'href="/web/datasets/luftmessung"' in html
+    assert "01.01.2027" in html
+    assert "01.06.2027" in html
+    assert "/api/v1/challenges/saubere-luft/applications" in html
+    assert "Nutzen" in html
+    client.cookies.clear()
+    assert client.get("/web/challenges/gibt-es-nicht").status_code == 404

@@ -42,7 +42,9 @@ def _when(value: datetime | date | str | None, lang: str = "de") -> str:
         return ""
     if isinstance(value, str):
         try:
-            parsed: datetime | date = datetime.fromisoformat(value)
+            parsed: datetime | date = (
+                date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+            )
         except ValueError:
             return value
         value = parsed
