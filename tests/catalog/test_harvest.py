@@ -11,11 +11,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from rdflib.namespace import DCAT
 from sqlalchemy import func, select
 
 from datenschatz.access.policy import ANONYMOUS, visible_datasets
 from datenschatz.api.app import create_app
-from datenschatz.catalog import harvest
+from datenschatz.catalog import dcat, harvest
 from datenschatz.catalog.datasets import get_or_create_org
 from datenschatz.catalog.metadata import read_metadata
 from datenschatz.db.catalog_models import HarvestRecord
@@ -354,3 +355,19 @@ def test_our_own_ckan_api_harvests_round_trip(sqlite_hub: Hub) -> None:
     assert copy.licence == "dl-zero-de/2.0"
     assert copy.contact is not None
     assert copy.contact.email == "team@herne.example"
+
+
+def test_harvested_drafts_in_an_admins_catalog_conform(sqlite_hub: Hub, portal: Portal) -> None:
+    from tests.catalog.dcat_shapes import violations
+
+    with sqlite_hub.session() as session:
+        get_or_create_org(session, "stadt-bochum", "Stadt Bochum", OrganizationType.CITY)
+    portal.packages = [_package(1), _package(2, license_id="unbekannt", maintainer_email=None)]
+    with sqlite_hub.session() as session:
+        harvest.harvest_ckan(session, ADMIN, portal.url, "stadt-bochum")
+    with sqlite_hub.session() as session:
+        page = dcat.catalog_page(session, ADMIN, "https://daten.herne.example")
+    assert page.total == 2
+    urls = {str(u) for u in page.graph.objects(None, DCAT.accessURL)}
+    assert urls == {"https://daten.bochum.example/1.csv", "https://daten.bochum.example/2.csv"}
+    assert violations(page.graph, "v3.0") == []
