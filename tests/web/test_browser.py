@@ -182,6 +182,23 @@ def test_measure_chart_shows_treated_and_control(page: Any, live_url: str) -> No
     _shot(page, "measure")
 
 
+SCRIPT_BYTES = """
+() => performance.getEntriesByType('resource')
+  .filter(e => e.initiatorType === 'script')
+  .reduce((sum, e) => sum + e.decodedBodySize, 0)
+"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/web/", "/web/search", "/web/datasets/luftmessung", "/web/datasets/orte", "/web/sensors"],
+)
+def test_no_page_loads_more_than_300_kb_of_javascript(page: Any, live_url: str, path: str) -> None:
+    page.goto(f"{live_url}{path}", wait_until="networkidle")
+    loaded = page.evaluate(SCRIPT_BYTES)
+    assert 0 < loaded <= 300 * 1024, f"{path} loads {loaded} bytes of JavaScript"
+
+
 def test_language_switch(page: Any, live_url: str) -> None:
     page.goto(f"{live_url}/web/search?theme=ENVI")
     assert page.locator("html").get_attribute("lang") == "de"
