@@ -13,7 +13,7 @@ from datenschatz.db.migrate import (
     head_revision,
     upgrade,
 )
-from datenschatz.db.models import Base
+from datenschatz.db.registry import MODEL_MODULES, all_metadata
 from datenschatz.db.search_models import include_name
 from datenschatz.db.session import make_engine
 
@@ -23,7 +23,7 @@ def test_migrations_match_the_models(database_url: str) -> None:
     upgrade(engine)
     with engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"include_name": include_name}), Base.metadata
+            MigrationContext.configure(conn, opts={"include_name": include_name}), all_metadata()
         )
     engine.dispose()
     assert diff == []
@@ -62,3 +62,16 @@ def test_ensure_schema_migrates_an_empty_database_once(database_url: str) -> Non
     ensure_schema(engine)  # a second call is a no-op
     assert {"organization", "dataset", "version"} <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_every_models_module_is_registered() -> None:
+    from pathlib import Path
+
+    import datenschatz.db
+
+    found = {
+        f"datenschatz.db.{p.stem}"
+        for p in Path(datenschatz.db.__file__).parent.glob("*.py")
+        if p.stem == "models" or p.stem.endswith("_models")
+    }
+    assert found == set(MODEL_MODULES)
