@@ -179,3 +179,21 @@ def test_groups_are_set_and_listed(hub: Hub) -> None:
 def test_legacy_license_key_is_read() -> None:
     values = metadata._stored_values({"license": "odbl", "keywords": ["a"]})
     assert DatasetMetadata(**values).licence == "odbl"
+
+
+def test_changes_are_audited_by_field_name_without_values(hub: Hub) -> None:
+    from datenschatz.governance import audit
+
+    _dataset(hub)
+    with hub.session() as session:
+        update_metadata(session, STEWARD, "luft", COMPLETE)
+        update_metadata(session, STEWARD, "luft", {"keywords": ["Luft", "Umwelt"]})  # no change
+        update_metadata(session, STEWARD, "luft", {"keywords": ["Ozon"]})
+    with hub.session() as session:
+        _total, found = audit.events(session, audit.AuditFilter(action="dataset.metadata"))
+        rows = [audit.event_dict(e) for e in found]
+        assert audit.verify(session).ok
+    assert len(rows) == 2
+    assert {r["object_id"] for r in rows} == {"luft"}
+    assert {tuple(r["details"]["fields"]) for r in rows} == {("keywords",), tuple(sorted(COMPLETE))}
+    assert "opendata@herne.example" not in str(rows)
