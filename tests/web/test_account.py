@@ -163,3 +163,38 @@ def test_sign_out(browser_client: TestClient) -> None:
     assert response.status_code == 303
     browser_client.cookies.delete(web_session.COOKIE)
     assert browser_client.get("/web/account", follow_redirects=False).status_code == 303
+
+
+def test_steward_manages_roles_and_requests_a_release(browser_client: TestClient) -> None:
+    _sign_in(browser_client)
+    assert browser_client.get("/web/datasets/dortmund-entwurf/manage").status_code == 404
+    manage = browser_client.get("/web/datasets/entwurf/manage")
+    assert manage.status_code == 200
+    assert "Qualitätsbericht" in manage.text
+    assert "Spaltenrollen" in manage.text
+    assert 'name="role:n"' in manage.text
+    token = _csrf(manage.text)
+    refused = browser_client.post(
+        "/web/datasets/entwurf/roles", data={"role:n": "measure"}, follow_redirects=False
+    )
+    assert refused.status_code == 403
+    saved = browser_client.post(
+        "/web/datasets/entwurf/roles",
+        data={"csrf": token, "role:n": "measure"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    page = browser_client.get("/web/datasets/entwurf/manage").text
+    assert re.search(r'<option value="measure" selected>', page)
+    asked = browser_client.post(
+        "/web/datasets/entwurf/release",
+        data={"csrf": token, "purpose": "Offene Daten", "level": "public"},
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303
+    page = browser_client.get("/web/datasets/entwurf/manage").text
+    assert 'class="card release"' in page
+    assert "Offene Daten" in page
+    english = browser_client.get("/web/datasets/entwurf/manage?lang=en").text
+    assert "Column roles for the privacy gate" in english
+    browser_client.cookies.delete("lang")

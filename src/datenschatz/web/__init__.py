@@ -9,7 +9,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from datenschatz.api.deps import PRINCIPAL_LOADERS
-from datenschatz.web import assets, pages_account, pages_catalog, pages_dataset, pages_more, session
+from datenschatz.web import (
+    assets,
+    pages_account,
+    pages_catalog,
+    pages_dataset,
+    pages_more,
+    pages_steward,
+    session,
+)
 from datenschatz.web.rendering import PREFIX
 
 
@@ -18,6 +26,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages_dataset.router)
     app.include_router(pages_more.router)
     app.include_router(pages_account.router)
+    app.include_router(pages_steward.router)
     app.include_router(assets.router)
     if session.load_principal not in PRINCIPAL_LOADERS:
         PRINCIPAL_LOADERS.append(session.load_principal)
