@@ -73,7 +73,7 @@ def run_cli(env: dict[str, str], *args: str) -> str:
     return done.stdout.strip()
 
 
-def postgres_database(base: str, name: str) -> str:
+def postgres_database(base: str, name: str, *, create: bool = True) -> str:
     """A fresh database ``name`` on the server of ``base`` (dropped first if it exists)."""
     import psycopg
     from sqlalchemy.engine import make_url
@@ -82,7 +82,8 @@ def postgres_database(base: str, name: str) -> str:
     admin = url.render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            conn.execute(f'CREATE DATABASE "{name}"')
     return url.set(drivername="postgresql+psycopg", database=name).render_as_string(
         hide_password=False
     )
@@ -557,7 +558,7 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
         if kind == "postgres":
-            postgres_database(args.postgres, "datenschatz_bench_sensors")
+            postgres_database(args.postgres, "datenschatz_bench_sensors", create=False)
     return result
 
 
