@@ -514,3 +514,25 @@ def test_serve_runs_the_bridge_only_when_mqtt_is_configured(hub: Hub, broker: Mo
         assert bridge.wait_ready(15)
         assert bridge.base_url == "http://127.0.0.1:8123/sta/v1.1"
         assert bridge.client_id == "serve-bridge"
+
+
+def test_a_running_bridge_reconnects_after_the_broker_restarts(
+    hub: Hub,
+    broker: Mosquitto,
+    running: Callable[..., MqttBridge],
+    clients: Callable[..., Client],
+) -> None:
+    ds = make_datastream(hub)
+    bridge = running(broker.url)
+    sensor = clients(broker.url, "reconnecting-sensor", persistent=True)
+    topic = f"v1.1/Datastreams({ds})/Observations"
+    for i in range(50):
+        sensor.publish(topic, obs(i))
+    assert wait_for(lambda: len(stored(hub, ds)) == 50)
+
+    broker.restart()  # the bridge loses its connection and comes back with backoff
+    for i in range(50, 100):
+        sensor.publish(topic, obs(i))
+    assert wait_for(lambda: bridge.stats.connects >= 2, 60)
+    assert wait_for(lambda: len(stored(hub, ds)) == 100, 60)
+    assert stored(hub, ds) == [float(i) for i in range(100)]
