@@ -333,3 +333,22 @@ def test_the_schedule_reruns_stale_recipes_by_itself(inputs: Hub) -> None:
         assert stale_recipes(session) == []
         versions = get_dataset(session, "verbrauch-je-einwohner").versions
         assert [v.number for v in versions] == [1]  # ran once: the second round found it current
+
+
+def test_a_recipe_over_partner_data_is_released_to_partners_at_most(hub: Hub) -> None:
+    from datenschatz.governance.releases import request_release
+    from tests.governance.release_builders import describe, partner_dataset
+
+    partner_dataset(hub, "netzlast", "SELECT * FROM (VALUES ('Mitte', 7.5)) t(bezirk, last_mw)")
+    text = "output: last-summe\ninputs: {n: netzlast}\nsql: SELECT sum(last_mw) AS last_mw FROM n\n"
+    create_recipe(hub, ADMIN, text)
+    run_recipe(hub, ADMIN, "last-summe")
+    confirm_roles(hub, "last-summe")
+    describe(hub, "last-summe")
+    with pytest.raises(CheckFailed) as caught:
+        request_release(hub, ADMIN, "last-summe", purpose="Open data", level="public")
+    [level] = [c for c in caught.value.details["checks"] if c["check"] == "level"]
+    assert level["passed"] is False
+    assert "partner data" in level["reason"]
+    info = request_release(hub, ADMIN, "last-summe", purpose="For the challenge", level="partner")
+    assert info.status == "pending"

@@ -290,16 +290,42 @@ def check_metadata_complete(dataset: Dataset) -> dict[str, Any]:
     }
 
 
+def check_level_allowed(session: Session, version: Version, level: ReleaseLevel) -> dict[str, Any]:
+    """A derived version is released no more openly than its most restricted input."""
+    from datenschatz.analysis.lineage import access_cap
+    from datenschatz.db.models import AccessLevel
+
+    cap = access_cap(session, version)
+    if cap is AccessLevel.PARTNER and level is ReleaseLevel.PUBLIC:
+        return {
+            "check": "level",
+            "passed": False,
+            "reason": "The version is derived from partner data; it can be released to "
+            "partners at most, not to the public.",
+        }
+    return {"check": "level", "passed": True, "reason": ""}
+
+
 def _run_checks(
-    hub: Hub, dataset: Dataset, version: Version, *, advisory: frozenset[str] = frozenset()
+    hub: Hub,
+    dataset: Dataset,
+    version: Version,
+    level: ReleaseLevel,
+    *,
+    advisory: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """Every automatic check of publish.CHECKS, plus the release's metadata completeness.
+    """Every automatic check of publish.CHECKS, plus metadata completeness and the level cap.
 
     Checks named in ``advisory`` are recorded but do not block (marked ``advisory``).
     """
+    from sqlalchemy.orm import object_session
+
     from datenschatz.services.publish import run_checks
 
     checks = [*_check_dicts(run_checks(hub, dataset, version)), check_metadata_complete(dataset)]
+    session = object_session(version)
+    if session is not None:
+        checks.append(check_level_allowed(session, version, level))
     for check in checks:
         if check["check"] in advisory and not check["passed"]:
             check["passed"] = True
@@ -333,7 +359,7 @@ def open_request(
     The caller commits the session and then raises the returned CheckFailed, so that the
     returned request stays on record.
     """
-    checks = _run_checks(hub, dataset, version, advisory=advisory)
+    checks = _run_checks(hub, dataset, version, level, advisory=advisory)
     passed = all(c["passed"] for c in checks)
     release = ReleaseRequest(
         dataset_id=dataset.id,
@@ -522,7 +548,7 @@ def complete(
     assert dataset is not None
     assert version is not None
     advisory = frozenset(c["check"] for c in release.checks if c.get("advisory"))
-    checks = _run_checks(hub, dataset, version, advisory=advisory)
+    checks = _run_checks(hub, dataset, version, release.target_level, advisory=advisory)
     release.checks = checks
     release.closed_at = utcnow()
     if not all(c["passed"] for c in checks):
