@@ -150,6 +150,17 @@ class Settings(BaseSettings):
             ),
         ),
     ] = "datenschatz-bridge"
+    mqtt_shared_group: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[A-Za-z0-9_-]{1,64}$",
+            description=(
+                "Run several MQTT bridge processes side by side: each subscribes in this MQTT 5 "
+                "shared subscription group and the broker splits the observations between "
+                "them. Give each its own DATENSCHATZ_MQTT_CLIENT_ID. Default: one bridge."
+            ),
+        ),
+    ] = None
     mqtt_notify: Annotated[
         bool,
         Field(

@@ -99,6 +99,16 @@ class BrokerAddress:
         )
 
 
+def subscriptions(shared_group: str | None = None) -> list[tuple[str, SubscribeOptions]]:
+    """The create topics, QoS 1. Alone, with *no local* (our own notifications stay away);
+    in a shared group (``$share/<group>/...``, where *no local* is not allowed) the
+    notifications are told apart by their ``sta-event`` user property instead."""
+    if shared_group:
+        options = SubscribeOptions(qos=1, noLocal=False)
+        return [(f"$share/{shared_group}/{topic}", options) for topic in SUBSCRIPTIONS]
+    return [(topic, SubscribeOptions(qos=1, noLocal=True)) for topic in SUBSCRIPTIONS]
+
+
 # --- parsing what sensors publish -------------------------------------------------------
 
 
@@ -223,6 +233,7 @@ class MqttBridge:
     batch_seconds: float = BATCH_SECONDS
     notify: bool = True
     session_expiry: int = SESSION_EXPIRY_SECONDS  # 0: the broker forgets us on disconnect
+    shared_group: str | None = None  # MQTT 5 shared subscription: bridges split the stream
     stats: BridgeStats = field(default_factory=BridgeStats)
 
     def __post_init__(self) -> None:
@@ -308,8 +319,7 @@ class MqttBridge:
             return
         self.stats.connects += 1
         log.info("MQTT connected (session present: %s)", flags.session_present)
-        options = SubscribeOptions(qos=1, noLocal=True)
-        client.subscribe([(topic, options) for topic in SUBSCRIPTIONS])
+        client.subscribe(subscriptions(self.shared_group))
 
     def _on_subscribe(
         self,
@@ -483,6 +493,7 @@ def bridge_for(hub: Hub, *, url: str | None = None, base_url: str | None = None)
         base_url=base_url,
         client_id=hub.settings.mqtt_client_id,
         notify=hub.settings.mqtt_notify,
+        shared_group=hub.settings.mqtt_shared_group,
     )
 
 

@@ -208,13 +208,19 @@ def clients() -> Iterator[Callable[..., Client]]:
 def running(hub: Hub) -> Iterator[Callable[..., MqttBridge]]:
     started: list[MqttBridge] = []
 
-    def start(url: str, client_id: str | None = None, session_expiry: int = 3600) -> MqttBridge:
+    def start(
+        url: str,
+        client_id: str | None = None,
+        session_expiry: int = 3600,
+        shared_group: str | None = None,
+    ) -> MqttBridge:
         bridge = MqttBridge(
             hub,
             url,
             base_url=BASE,
             client_id=client_id or f"bridge-{uuid.uuid4().hex[:8]}",
             session_expiry=session_expiry,
+            shared_group=shared_group,
         )
         bridge.start()
         assert bridge.wait_ready(15), "the bridge did not connect and subscribe"
@@ -536,3 +542,29 @@ def test_a_running_bridge_reconnects_after_the_broker_restarts(
     assert wait_for(lambda: bridge.stats.connects >= 2, 60)
     assert wait_for(lambda: len(stored(hub, ds)) == 100, 60)
     assert stored(hub, ds) == [float(i) for i in range(100)]
+
+
+def test_bridges_in_a_shared_group_split_the_stream_and_store_each_once(
+    hub: Hub,
+    broker: Mosquitto,
+    running: Callable[..., MqttBridge],
+    clients: Callable[..., Client],
+) -> None:
+    ds = make_datastream(hub)
+    first = running(broker.url, "bridge-a", shared_group="datenschatz")
+    second = running(broker.url, "bridge-b", shared_group="datenschatz")
+    listener = clients(broker.url)
+    topic = f"v1.1/Datastreams({ds})/Observations"
+    listener.subscribe(topic)
+    sensor = clients(broker.url)
+    for i in range(200):
+        sensor.publish(topic, obs(i))
+    assert wait_for(lambda: len(stored(hub, ds)) == 200, 60)
+    # (Both bridges run in this one process and so both publish each notification.)
+    assert wait_for(lambda: len({m["@iot.id"] for m in listener.notifications(topic)}) == 200, 60)
+    time.sleep(0.5)
+    assert stored(hub, ds) == [float(i) for i in range(200)]
+    # Both bridges took a share; neither stored the other's notifications as observations.
+    assert first.stats.stored > 0
+    assert second.stats.stored > 0
+    assert first.stats.stored + second.stats.stored == 200
