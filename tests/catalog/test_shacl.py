@@ -66,6 +66,17 @@ def demo_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[rdflib.Gr
     hub.engine.dispose()
 
 
+def test_a_derived_dataset_names_its_inputs(demo_catalog: rdflib.Graph) -> None:
+    prov = rdflib.Namespace("http://www.w3.org/ns/prov#")
+    derived = rdflib.URIRef(f"{BASE}/datasets/pv-ausbaureserve-netzgebiete")
+    inputs = {str(o).rsplit("/", 1)[-1] for o in demo_catalog.objects(derived, prov.wasDerivedFrom)}
+    assert inputs == {
+        "solarkataster-herne",
+        "netzgebiete-ortsnetzstationen-herne",
+        "erneuerbare-energien-leistung-2024",
+    }
+
+
 def test_the_demo_catalog_has_no_finding_under_dcat_ap_de_3(demo_catalog: rdflib.Graph) -> None:
     results = check(demo_catalog, "v3.0")
     assert results == []

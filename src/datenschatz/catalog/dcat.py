@@ -16,7 +16,7 @@ from typing import Final
 from urllib.parse import quote
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, XSD
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -104,6 +104,7 @@ def bind_prefixes(graph: Graph) -> Graph:
         ("spdx", SPDX),
         ("locn", Namespace("http://www.w3.org/ns/locn#")),
         ("gsp", GSP),
+        ("prov", PROV),
     ):
         graph.bind(prefix, namespace, override=True)
     return graph
@@ -196,9 +197,10 @@ def _text(
 class CatalogBuilder:
     """Adds datasets and their publishers to one graph (each publisher once)."""
 
-    def __init__(self, session: Session, links: Links) -> None:
+    def __init__(self, session: Session, links: Links, principal: Principal) -> None:
         self.session = session
         self.links = links
+        self.principal = principal
         self.graph = bind_prefixes(Graph())
         self._publishers: set[int] = set()
         self._profiles: dict[int, OrganizationProfile] = {}
@@ -275,8 +277,23 @@ class CatalogBuilder:
             g.add((node, DCTERMS.provenance, statement))
             g.add((statement, RDF.type, DCTERMS.ProvenanceStatement))
             g.add((statement, RDFS.label, Literal(meta.provenance, lang="de")))
+        self._lineage(node, dataset)
         self._distributions(node, dataset, meta, publisher)
         return node
+
+    def _lineage(self, node: URIRef, dataset: Dataset) -> None:
+        """``prov:wasDerivedFrom`` the inputs of a recipe's version (those the caller sees).
+
+        DCAT-AP's ``dcterms:source`` would require each input described as a dcat:Dataset in
+        the same graph; the PROV property links to their IRIs alone.
+        """
+        from datenschatz.analysis.lineage import derived_from
+
+        version = dataset.published_version
+        if version is None:
+            return
+        for item in derived_from(self.session, self.principal, version):
+            self.graph.add((node, PROV.wasDerivedFrom, self.links.dataset(item["dataset"])))
 
     def _contact(
         self, node: URIRef, meta: DatasetMetadata, profile: OrganizationProfile | None
@@ -502,7 +519,7 @@ def catalog_page(
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     links = Links(base_url)
-    builder = CatalogBuilder(session, links)
+    builder = CatalogBuilder(session, links, principal)
     g = builder.graph
     catalog = links.catalog()
     g.add((catalog, RDF.type, DCAT.Catalog))
@@ -554,6 +571,6 @@ def catalog_page(
 def dataset_graph(session: Session, principal: Principal, slug: str, base_url: str) -> Graph:
     """One dataset with its publisher, distributions and services (NotFound when hidden)."""
     dataset = ensure_dataset(session, principal, slug)
-    builder = CatalogBuilder(session, Links(base_url))
+    builder = CatalogBuilder(session, Links(base_url), principal)
     builder.dataset(dataset)
     return builder.graph
