@@ -297,6 +297,8 @@ def bench_mqtt(
     publishers: int,
     notify: bool,
     workdir: Path,
+    bridge_count: int = 1,
+    run: int = 0,
 ) -> dict[str, Any]:
     from tests.sensors.mqtt_broker import Mosquitto, mosquitto_binary
 
@@ -305,28 +307,38 @@ def bench_mqtt(
         return {"skipped": "no mosquitto binary (apt-get install mosquitto)"}
     broker = Mosquitto(binary, workdir / f"broker-{uuid.uuid4().hex[:6]}")
     broker.start()
-    bridge_env = {
-        **env,
-        "DATENSCHATZ_MQTT_URL": broker.url,
-        "DATENSCHATZ_MQTT_NOTIFY": "true" if notify else "false",
-        "DATENSCHATZ_MQTT_CLIENT_ID": f"bench-bridge-{uuid.uuid4().hex[:6]}",
-    }
-    log = workdir / "bridge.log"
-    with log.open("wb") as out:
-        bridge = subprocess.Popen(
-            [DATENSCHATZ, "sensors", "bridge"],
-            env=bridge_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    group = uuid.uuid4().hex[:6]
+    bridges: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
+    for b in range(bridge_count):
+        bridge_env = {
+            **env,
+            "DATENSCHATZ_MQTT_URL": broker.url,
+            "DATENSCHATZ_MQTT_NOTIFY": "true" if notify else "false",
+            "DATENSCHATZ_MQTT_CLIENT_ID": f"bench-bridge-{group}-{b}",
+        }
+        if bridge_count > 1:
+            bridge_env["DATENSCHATZ_MQTT_SHARED_GROUP"] = f"bench-{group}"
+        log = workdir / f"bridge-{b}.log"
+        logs.append(log)
+        with log.open("wb") as out:
+            bridges.append(
+                subprocess.Popen(
+                    [DATENSCHATZ, "sensors", "bridge"],
+                    env=bridge_env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
     listener = None
     try:
         deadline = time.monotonic() + 120
-        while b"MQTT bridge ready" not in log.read_bytes():
-            if time.monotonic() > deadline or bridge.poll() is not None:
-                raise RuntimeError("the bridge did not start: " + log.read_text()[-2000:])
-            time.sleep(0.1)
+        for bridge, log in zip(bridges, logs, strict=True):
+            while b"MQTT bridge ready" not in log.read_bytes():
+                if time.monotonic() > deadline or bridge.poll() is not None:
+                    raise RuntimeError("the bridge did not start: " + log.read_text()[-2000:])
+                time.sleep(0.1)
         if notify:  # someone listens, as a dashboard would
             listener = subprocess.Popen(
                 [sys.executable, "-c", LISTENER, str(broker.port), str(datastreams[0])],
@@ -346,7 +358,7 @@ def bench_mqtt(
                     str(broker.port),
                     str(datastreams[k % len(datastreams)]),
                     str(per),
-                    str(k + (100 if notify else 0)),  # another day: not a duplicate of run 1
+                    str(k + 100 * run),  # other days per run: no duplicates of earlier runs
                 ]
             )
             for k in range(publishers)
@@ -369,16 +381,19 @@ def bench_mqtt(
     finally:
         if listener is not None:
             listener.terminate()
-        bridge.terminate()
-        try:
-            bridge.wait(30)
-        except subprocess.TimeoutExpired:
-            bridge.kill()
+        for bridge in bridges:
+            bridge.terminate()
+        for bridge in bridges:
+            try:
+                bridge.wait(30)
+            except subprocess.TimeoutExpired:
+                bridge.kill()
         broker.stop()
     return {
         "observations": per * publishers,
         "stored": stored,
         "publishers": publishers,
+        "bridges": bridge_count,
         "notify": notify,
         "seconds": round(elapsed, 2),
         "publish_seconds": round(published or elapsed, 2),
@@ -544,10 +559,14 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     print(f"[{kind}] HTTP CreateObservations ...", flush=True)
     result["http"] = bench_http(env, token, datastreams, args.http_obs, args.rows_per_request)
     print(f"[{kind}]   {result['http']}", flush=True)
-    for notify in (False, True):
-        print(f"[{kind}] MQTT (notify={notify}) ...", flush=True)
-        key = "mqtt_notify" if notify else "mqtt"
-        result[key] = bench_mqtt(env, datastreams, args.mqtt_obs, args.publishers, notify, workdir)
+    runs = [("mqtt", False, 1), ("mqtt_notify", True, 1)]
+    if args.bridges > 1:
+        runs.append(("mqtt_shared", False, args.bridges))
+    for run, (key, notify, bridges) in enumerate(runs):
+        print(f"[{kind}] MQTT (notify={notify}, bridges={bridges}) ...", flush=True)
+        result[key] = bench_mqtt(
+            env, datastreams, args.mqtt_obs, args.publishers, notify, workdir, bridges, run
+        )
         print(f"[{kind}]   {result[key]}", flush=True)
     if args.large:
         print(
@@ -573,6 +592,12 @@ def main() -> None:
     parser.add_argument("--rows-per-request", type=int, default=10_000)
     parser.add_argument("--mqtt-obs", type=int, default=30_000)
     parser.add_argument("--publishers", type=int, default=2)
+    parser.add_argument(
+        "--bridges",
+        type=int,
+        default=2,
+        help="also run this many bridges in a shared subscription group (1 skips it)",
+    )
     parser.add_argument(
         "--large",
         type=int,
