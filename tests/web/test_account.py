@@ -198,3 +198,17 @@ def test_steward_manages_roles_and_requests_a_release(browser_client: TestClient
     english = browser_client.get("/web/datasets/entwurf/manage?lang=en").text
     assert "Column roles for the privacy gate" in english
     browser_client.cookies.delete("lang")
+
+
+def test_board_pages_need_sign_in_and_hide_unknown_requests(
+    browser_client: TestClient, sqlite_web_hub: Hub
+) -> None:
+    anonymous = TestClient(create_app(sqlite_web_hub))
+    for url in ("/web/board", "/web/board/1"):
+        assert anonymous.get(url, follow_redirects=False).headers["location"] == "/web/login"
+    _sign_in(browser_client)
+    assert browser_client.get("/web/board/999999").status_code == 404
+    refused = browser_client.post(
+        "/web/board/1/decide", data={"verdict": "approve"}, follow_redirects=False
+    )
+    assert refused.status_code == 403  # no CSRF token

@@ -14,9 +14,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from datenschatz.catalog.metadata import update_metadata
 from datenschatz.governance.accounts import create_user
 from datenschatz.hub import Hub
 from tests.conftest import IN_CI, REPO
+from tests.helpers import add_version
+from tests.web.builders import ADMIN
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -274,3 +277,84 @@ def test_steward_signs_in_and_uploads_with_a_progress_bar(
     )
     assert page.locator("#upload-progress").evaluate("p => p.value") == 100
     assert "20" in page.locator("#upload-status").inner_text()
+
+
+@pytest.fixture(scope="module")
+def journey(sqlite_web_hub: Hub, steward: str) -> str:
+    """A draft with complete metadata for the release journey, and an admin on the board."""
+    hub = sqlite_web_hub
+    add_version(hub, "baumkataster", "SELECT 1 AS n", org="stadt-herne")
+    with hub.session() as session:
+        update_metadata(
+            session,
+            ADMIN,
+            "baumkataster",
+            {
+                "description": "Straßenbäume in Herne.",
+                "contact": {"name": "Grünflächenamt", "email": "gruen@example.org"},
+            },
+        )
+        create_user(
+            session, "vorsitz", role="admin", password="noch-ein-langes-passwort", actor="test"
+        )
+    return "baumkataster"
+
+
+def _sign_in_as(page: Any, live_url: str, name: str, password: str) -> None:
+    page.goto(f"{live_url}/web/login")
+    page.fill("#login-name", name)
+    page.fill("#login-password", password)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url("**/web/account")
+
+
+def test_journey_upload_roles_release_approval_publication(
+    page: Any, live_url: str, journey: str, tmp_path: Path
+) -> None:
+    assert page.goto(f"{live_url}/web/datasets/{journey}").status == 404
+    _sign_in_as(page, live_url, "stewardin", "ein-langes-passwort-42")
+    page.goto(f"{live_url}/web/datasets/{journey}/upload")
+    upload = tmp_path / "baeume.csv"
+    upload.write_text("bezirk,art,anzahl\nMitte,Linde,120\nWanne,Eiche,80\nSodingen,Ahorn,95\n")
+    page.set_input_files("#upload-file", str(upload))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#upload-form').dataset.version === '2'")
+    page.goto(f"{live_url}/web/datasets/{journey}/manage")
+    page.check("input[name=accept]")
+    with page.expect_navigation():
+        page.click("#roles button[type=submit]")
+    assert page.url.endswith("#roles"), page.locator("main").inner_text()
+    page.fill("#release-purpose", "Baumbestand für alle")
+    page.select_option("#release-level", "public")
+    with page.expect_navigation():
+        page.click("#releases button[type=submit]")
+    assert page.url.endswith("#releases"), page.locator("main").inner_text()
+    assert page.locator("article.release").count() == 1, page.locator("#releases").inner_text()
+    release = page.locator("article.release").first
+    assert release.get_attribute("data-status") == "pending"
+    release_id = release.get_attribute("data-release")
+    _shot(page, "steward-manage")
+    page.click("#lang-switch")  # the account menu stays signed in in both languages
+    page.goto(f"{live_url}/web/account?lang=de")
+    page.click("form[action='/web/logout'] button")
+
+    _sign_in_as(page, live_url, "vorsitz", "noch-ein-langes-passwort")
+    page.click("#board-link")
+    page.click(f"a[href='/web/board/{release_id}']")
+    _shot(page, "board-review")
+    while page.locator("#decide-form").count():
+        for item in ("purpose", "harm", "context", "linkage"):
+            page.fill(f"#check-{item}", "geprüft")
+        page.check("input[name=verdict][value=approve]")
+        page.fill("#decide-reason", "Keine Personendaten, sinnvoll.")
+        page.click("#decide-form button[type=submit]")
+        page.wait_for_load_state()
+    assert page.locator("#release-status").get_attribute("data-status") == "approved"
+
+    public = page.context.browser.new_page()
+    try:
+        response = public.goto(f"{live_url}/web/datasets/{journey}")
+        assert response.status == 200
+        public.wait_for_function("document.querySelector('#preview-table').dataset.rows === '3'")
+    finally:
+        public.close()
