@@ -221,3 +221,18 @@ def test_cli_token_create_prints_the_token_alone(
     with hub.session() as session, pytest.raises(Unauthorized):
         tokens.principal_for_token(session, created.stdout.strip())
     assert runner.invoke(cli_app, ["token", "create", "niemand"]).exit_code == 1
+
+
+def test_recording_a_tokens_use_does_not_drop_the_read_caches(hub: Hub) -> None:
+    from datenschatz import events
+
+    _user(hub, "paula")
+    issued = _issue(hub, "paula")
+    before = events.generation()
+    with hub.session() as session:
+        tokens.principal_for_token(session, issued.secret)
+    assert events.generation() == before
+    with hub.session() as session:
+        used = session.get(ApiToken, issued.info.id)
+        assert used is not None
+        assert used.last_used_at is not None

@@ -8,13 +8,12 @@ officer, ethics reviewer) and ``partner``. :func:`principal_for_user` turns a us
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -25,7 +24,7 @@ from datenschatz.access.policy import ALL_SCOPES, Principal
 from datenschatz.db.governance_models import Membership, ReviewerKind, Role, User
 from datenschatz.db.models import Organization, utcnow
 from datenschatz.errors import Conflict, InputError, NotFound, Unauthorized
-from datenschatz.governance import audit
+from datenschatz.governance import audit, grants, releases
 
 log = logging.getLogger(__name__)
 
@@ -315,15 +314,6 @@ def authenticate(session: Session, name: str, password: str) -> Principal:
     return principal_for_user(session, user.id)
 
 
-def _optional(module: str, name: str) -> Callable[..., Iterable[int]] | None:
-    """A function of a governance module that may not exist yet in this installation."""
-    try:
-        found = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-    return cast(Callable[..., Iterable[int]], found)
-
-
 def principal_for_user(
     session: Session,
     user_id: int,
@@ -347,16 +337,14 @@ def principal_for_user(
         if m.role is Role.STEWARD and m.organization_id is not None
     )
     kinds = frozenset(m.reviewer_kind for m in memberships if m.reviewer_kind is not None)
-    grants = _optional("datenschatz.governance.grants", "active_grant_dataset_ids")
-    reviews = _optional("datenschatz.governance.releases", "pending_review_dataset_ids")
-    partner_ids: frozenset[int] = frozenset()
-    if grants is not None:
-        # A token scoped to grants (grant:N) reaches only those grants' datasets.
-        narrowed = frozenset(scopes) if scopes is not None else None
-        partner_ids = frozenset(grants(session, user_id, now or utcnow(), scopes=narrowed))
-    review_ids = (
-        frozenset(reviews(session, user_id)) if reviews and Role.REVIEWER in roles else frozenset()
+    # A token scoped to grants (grant:N) reaches only those grants' datasets.
+    narrowed = frozenset(scopes) if scopes is not None else None
+    partner_ids = frozenset(
+        grants.active_grant_dataset_ids(session, user_id, now or utcnow(), scopes=narrowed)
     )
+    review_ids: frozenset[int] = frozenset()
+    if Role.REVIEWER in roles:
+        review_ids = frozenset(releases.pending_review_dataset_ids(session, user_id))
     return Principal(
         name=user.name,
         user_id=user.id,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from datenschatz.access.policy import ALL_SCOPES, Principal, Role, Scope
@@ -220,8 +220,11 @@ def principal_for_token(
         raise Unauthorized("Invalid, revoked or expired API token.")
     last = _utc(token.last_used_at)
     if last is None or now - last >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        session.flush()
+        # On the connection, not through the ORM: a token's use is no catalog change and
+        # must not drop the read caches.
+        session.connection().execute(
+            update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+        )
     return principal_for_user(
         session, token.user_id, scopes=token.scopes, token_id=token.id, now=now
     )
