@@ -16,6 +16,7 @@ from datenschatz.web import (
     pages_catalog,
     pages_dataset,
     pages_more,
+    pages_partner,
     pages_steward,
     session,
 )
@@ -29,6 +30,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages_account.router)
     app.include_router(pages_steward.router)
     app.include_router(pages_board.router)
+    app.include_router(pages_partner.router)
     app.include_router(assets.router)
     if session.load_principal not in PRINCIPAL_LOADERS:
         PRINCIPAL_LOADERS.append(session.load_principal)
