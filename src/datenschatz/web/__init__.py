@@ -12,6 +12,7 @@ from datenschatz.api.deps import PRINCIPAL_LOADERS
 from datenschatz.web import (
     assets,
     pages_account,
+    pages_admin,
     pages_board,
     pages_catalog,
     pages_dataset,
@@ -31,6 +32,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages_steward.router)
     app.include_router(pages_board.router)
     app.include_router(pages_partner.router)
+    app.include_router(pages_admin.router)
     app.include_router(assets.router)
     if session.load_principal not in PRINCIPAL_LOADERS:
         PRINCIPAL_LOADERS.append(session.load_principal)
