@@ -121,6 +121,7 @@ class Incoming:
     topic: str
     payload: bytes
     message_id: str | None = None
+    notification: bool = False  # published by a bridge: acknowledged in turn, not stored
 
 
 @dataclass
@@ -349,15 +350,21 @@ class MqttBridge:
             log.warning("MQTT connection lost (%s); reconnecting with backoff", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        del userdata
+        del client, userdata
         self.stats.received += 1
         props = getattr(msg, "properties", None)
         user = dict(getattr(props, "UserProperty", None) or [])
-        if EVENT_PROPERTY in user:  # a notification (another bridge's): not a create
-            client.ack(msg.mid, msg.qos)
-            return
+        # QoS 1 acknowledgements go out in the order the messages came in, so a notification
+        # (published by a bridge, not a create) waits its turn in the inbox too.
         self._inbox.put(
-            Incoming(msg.mid, msg.qos, msg.topic, bytes(msg.payload), user.get(MESSAGE_ID_PROPERTY))
+            Incoming(
+                msg.mid,
+                msg.qos,
+                msg.topic,
+                bytes(msg.payload),
+                user.get(MESSAGE_ID_PROPERTY),
+                notification=EVENT_PROPERTY in user,
+            )
         )
 
     # storing (worker thread)
@@ -408,6 +415,8 @@ class MqttBridge:
         groups: dict[int, list[dict[str, Any]]] = {}
         inline: list[ParsedObservation] = []
         for message in batch:
+            if message.notification:
+                continue
             try:
                 parsed = parse_message(message)
             except InputError as exc:
