@@ -126,7 +126,8 @@ def start_server(
 def start_hub(data_dir: Path, log: Path) -> Server:
     port = free_port()
     cmd = [str(VENV_BIN / "datenschatz"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    env = clean_env(DATENSCHATZ_DATA_DIR=str(data_dir))
+    # One load client on 127.0.0.1 sends thousands of requests a minute: no per-address limit.
+    env = clean_env(DATENSCHATZ_DATA_DIR=str(data_dir), DATENSCHATZ_RATE_LIMIT_IP_PER_MINUTE="0")
     return start_server("datenschatz", cmd, env, port, log, f"/api/v1/datasets/{DATASET}")
 
 
