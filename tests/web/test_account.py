@@ -212,3 +212,34 @@ def test_board_pages_need_sign_in_and_hide_unknown_requests(
         "/web/board/1/decide", data={"verdict": "approve"}, follow_redirects=False
     )
     assert refused.status_code == 403  # no CSRF token
+
+
+def test_metadata_form_saves_and_names_the_wrong_field(browser_client: TestClient) -> None:
+    _sign_in(browser_client)
+    manage = browser_client.get("/web/datasets/entwurf/manage")
+    token = _csrf(manage.text)
+    form = {
+        "csrf": token,
+        "title": "Entwurf <b>neu</b>",
+        "description": "Ein Testdatensatz.",
+        "keywords": "Test, Entwurf",
+        "themes": ["ENVI", "REGI"],
+        "licence": "dl-by-de/2.0",
+        "accrual_periodicity": "MONTHLY",
+        "contact_name": "Open-Data-Team",
+        "contact_email": "opendata@example.org",
+    }
+    saved = browser_client.post("/web/datasets/entwurf/metadata", data=form, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    html = browser_client.get("/web/datasets/entwurf/manage").text
+    assert 'value="Entwurf &lt;b&gt;neu&lt;/b&gt;"' in html
+    assert '<option value="MONTHLY" selected>' in html
+    assert '<option value="ENVI" selected>' in html
+    bad = browser_client.post(
+        "/web/datasets/entwurf/metadata", data={**form, "contact_email": "keine-adresse"}
+    )
+    assert bad.status_code == 400
+    assert 'id="metadata-error"' in bad.text
+    assert "contact" in bad.text.split('id="metadata-error"')[1].split("</p>")[0]
+    empty = browser_client.post("/web/datasets/entwurf/metadata", data={**form, "description": ""})
+    assert empty.status_code == 400
