@@ -95,3 +95,54 @@ def test_partner_sees_only_the_granted_data_after_accepting_the_terms(partner_hu
     assert rows.status_code == 200  # the browser's preview reads with the session cookie
     anonymous = TestClient(create_app(partner_hub))
     assert anonymous.get("/web/datasets/netzlast-partner").status_code == 404
+
+
+def test_partner_registers_a_team_and_applies_on_the_challenge_page(partner_hub: Hub) -> None:
+    client = TestClient(create_app(partner_hub), raise_server_exceptions=False)
+    anonymous = client.get("/web/challenges/saubere-luft").text
+    assert 'href="/web/login"' in anonymous
+    assert 'action="/web/challenges' not in anonymous
+    form = client.get("/web/login")
+    client.post(
+        "/web/login",
+        data={"name": "paula", "password": PASSWORD, "csrf": _csrf(form.text)},
+        follow_redirects=False,
+    )
+    page = client.get("/web/challenges/saubere-luft").text
+    token = _csrf(page)
+    assert (
+        client.post(
+            "/web/challenges/saubere-luft/team", data={"name": "Luftteam"}, follow_redirects=False
+        ).status_code
+        == 403
+    )  # no CSRF token
+    team = client.post(
+        "/web/challenges/saubere-luft/team",
+        data={"csrf": token, "name": "Luftteam"},
+        follow_redirects=False,
+    )
+    assert team.headers["location"] == "/web/challenges/saubere-luft?done=team"
+    page = client.get("/web/challenges/saubere-luft?done=team").text
+    assert "Team angelegt." in page
+    assert '<span class="tag">Luftteam</span>' in page
+    applied = client.post(
+        "/web/challenges/saubere-luft/apply",
+        data={
+            "csrf": token,
+            "team": "Luftteam",
+            "proposal": "Vorhersage",
+            "dataset": "luftmessung",
+            "why": "Training",
+        },
+        follow_redirects=False,
+    )
+    assert applied.headers["location"] == "/web/challenges/saubere-luft?done=apply"
+    not_yet = client.post(
+        "/web/challenges/saubere-luft/submit",
+        data={"csrf": token, "team": "Luftteam", "title": "Ergebnis"},
+    )
+    assert not_yet.status_code in (403, 409)  # only qualified teams submit results
+    assert (
+        client.post("/web/challenges/saubere-luft/unbekannt", data={"csrf": token}).status_code
+        == 404
+    )
