@@ -214,3 +214,12 @@ def test_scanning_is_vectorized_not_row_by_row(tmp_path: Path) -> None:
         con.close()
     assert all(set(c.hits) <= NOT_PERSONAL for c in table.columns)
     assert took < max(10.0, 20 * write)
+
+
+def test_a_column_named_file_row_number_still_gets_row_numbers(tmp_path: Path) -> None:
+    found = _scan_sql(
+        tmp_path,
+        "SELECT range AS file_row_number, "
+        "CASE WHEN range = 2 THEN 'an a.b@example.org' ELSE 'nichts' END AS info FROM range(4)",
+    )
+    assert found["info"] == {"email": [3]}

@@ -18,6 +18,7 @@ from datenschatz.hub import Hub
 from datenschatz.ingest.pipeline import ingest_file
 from datenschatz.services.publish import publish
 from datenschatz.store.check import check_store
+from tests.helpers import confirm_roles
 
 
 def _big_csv(path: Path, rows: int) -> None:
@@ -41,6 +42,7 @@ def test_kill_during_ingest_leaves_previous_state_usable(tmp_path: Path, databas
     small = tmp_path / "klein.csv"
     small.write_text("id,wert\n1,1.5\n2,2.5\n3,3.5\n", encoding="utf-8")
     ingest_file(hub, small, dataset="messwerte", actor="test")
+    confirm_roles(hub, "messwerte")  # the privacy gate needs confirmed column roles
     published = publish(hub, "messwerte", actor="test")
     big = tmp_path / "gross.csv"
     _big_csv(big, 300_000)

@@ -251,12 +251,17 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def parquet_source(path: Path) -> str:
-    """A FROM clause over a version file with the 1-based row number as ``__ds_row``."""
-    return (
-        f"(SELECT *, file_row_number + 1 AS {ROW} FROM "
-        f"read_parquet({sql_string(str(path))}, file_row_number = true))"
-    )
+def parquet_source(path: Path, columns: Iterable[str] = ()) -> str:
+    """A FROM clause over a version file with the 1-based row number as ``__ds_row``.
+
+    DuckDB's ``file_row_number`` cannot be asked for when the file has a column of that name;
+    then the row number is counted in file order instead (insertion order is preserved).
+    """
+    file = sql_string(str(path))
+    if "file_row_number" in set(columns):
+        return f"(SELECT *, row_number() OVER () AS {ROW} FROM read_parquet({file}))"
+    numbered = f"read_parquet({file}, file_row_number = true)"
+    return f"(SELECT *, file_row_number + 1 AS {ROW} FROM {numbered})"
 
 
 def _text_expr(column: str, duck_type: str) -> str | None:

@@ -36,8 +36,8 @@ def scan_parquet(
     con: duckdb.DuckDBPyConnection, path: Path, names: frozenset[str] | None = None
 ) -> TableScan:
     """Scan a Parquet file (a version) for personal data."""
-    source = parquet_source(path)
     columns = [(n, t, table_schema_type(t)) for n, t in describe(con, path)]
+    source = parquet_source(path, [c[0] for c in columns])
     table = scan(con, source, columns, names=names)
     scan_name_column(con, source, columns, table, names)
     personal = table.personal

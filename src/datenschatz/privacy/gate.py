@@ -258,7 +258,7 @@ def _group_sizes(
         return None, None
     fields = {f["name"]: f.get("type") for f in version.table_schema.get("fields", [])}
     cursor = con or hub.duckdb(spatial=False)
-    source = parquet_source(hub.store.path(version.path))
+    source = parquet_source(hub.store.path(version.path), fields)
     try:
         if counts:
             return _contributor_counts(cursor, source, counts, fields, roles, k, reasons)
