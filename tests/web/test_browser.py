@@ -172,6 +172,8 @@ def test_sensor_map_shows_the_things(page: Any, live_url: str) -> None:
     assert page.locator("#map path.leaflet-interactive").count() == 2
     page.locator("#map path.leaflet-interactive").first.click(force=True)
     assert "17,25 µg/m³" in page.locator(".leaflet-popup-content").inner_text()
+    page.wait_for_function("document.querySelector('#stream-chart').dataset.points === '2'")
+    assert page.locator("#stream-chart canvas").count() == 1
     _shot(page, "sensors")
 
 
