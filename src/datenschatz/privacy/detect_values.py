@@ -436,9 +436,9 @@ def _has_name_pair(matches: Iterable[str], names: frozenset[str]) -> bool:
 
 
 @lru_cache(maxsize=8)
-def _names_list(names: frozenset[str]) -> str:
-    """The names as a SQL list literal (DuckDB hashes a constant IN list once)."""
-    return "(" + ", ".join(sql_string(n) for n in sorted(names)) + ")"
+def _names_values(names: frozenset[str]) -> str:
+    """The names as a VALUES list, for a temporary table DuckDB can hash-join."""
+    return "VALUES " + ", ".join(f"({sql_string(n)})" for n in sorted(names))
 
 
 def scan_name_column(
@@ -454,23 +454,29 @@ def scan_name_column(
     text_columns = [c for c, d, _t in columns if _text_expr(c, d) and c in filled]
     if not text_columns or not names:
         return
-    listed = _names_list(names)
-    counts = con.execute(
-        "SELECT "
-        + ", ".join(f"count(*) FILTER (WHERE trim({_q(c)}) IN {listed})" for c in text_columns)
-        + f" FROM {source}"
-    ).fetchone()
-    assert counts is not None
-    for column, value in zip(text_columns, counts, strict=True):
-        scan_col = table.column(column)
-        n = int(value or 0)
-        if scan_col is None or not n or n < NAME_COLUMN_SHARE * scan_col.non_null:
-            continue
-        rows = con.execute(
-            f"SELECT {ROW} FROM {source} WHERE trim({_q(column)}) IN {listed} "
-            f"ORDER BY {ROW} LIMIT {EXAMPLE_ROWS}"
-        ).fetchall()
-        _merge(scan_col, "person_name", n, [int(r[0]) for r in rows])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE __ds_names AS SELECT * FROM ({_names_values(names)}) t(name)"
+    )
+    listed = "(SELECT name FROM __ds_names)"
+    try:
+        counts = con.execute(
+            "SELECT "
+            + ", ".join(f"count(*) FILTER (WHERE trim({_q(c)}) IN {listed})" for c in text_columns)
+            + f" FROM {source}"
+        ).fetchone()
+        assert counts is not None
+        for column, value in zip(text_columns, counts, strict=True):
+            scan_col = table.column(column)
+            n = int(value or 0)
+            if scan_col is None or not n or n < NAME_COLUMN_SHARE * scan_col.non_null:
+                continue
+            rows = con.execute(
+                f"SELECT {ROW} FROM {source} WHERE trim({_q(column)}) IN {listed} "
+                f"ORDER BY {ROW} LIMIT {EXAMPLE_ROWS}"
+            ).fetchall()
+            _merge(scan_col, "person_name", n, [int(r[0]) for r in rows])
+    finally:
+        con.execute("DROP TABLE IF EXISTS __ds_names")
 
 
 def _merge(scan_col: ColumnScan, entity: str, count: int, rows: list[int]) -> None:
@@ -488,12 +494,11 @@ def _birth_dates(
     """Record how plausible birth dates the column's values are (judged with the roles)."""
     row = con.execute(
         f"SELECT min({_q(column)}), max({_q(column)}), count({_q(column)}), "
-        f"approx_count_distinct({_q(column)}), list({ROW} ORDER BY {ROW})[1:{EXAMPLE_ROWS}] "
-        f"FROM {source} WHERE {_q(column)} IS NOT NULL"
+        f"approx_count_distinct({_q(column)}) FROM {source}"
     ).fetchone()
     if row is None or row[0] is None:
         return
-    low, high, n, distinct, examples = row
+    low, high, n, distinct = row
     scan_col.non_null = int(n)
     scan_col.distinct_ratio = round(min(1.0, int(distinct) / int(n)), 4) if n else None
     low_d = low.date() if isinstance(low, datetime) else low
@@ -503,6 +508,10 @@ def _birth_dates(
     today = date.today()
     adult = today.replace(year=today.year - 14)
     if low_d.year >= 1900 and high_d <= adult and int(n) >= 2 and (high_d - low_d).days > 1825:
+        examples = con.execute(
+            f"SELECT {ROW} FROM {source} WHERE {_q(column)} IS NOT NULL "
+            f"ORDER BY {ROW} LIMIT {EXAMPLE_ROWS}"
+        ).fetchall()
         scan_col.hits["plausible_birth_date"] = Hit(
-            "plausible_birth_date", int(n), [int(r) for r in examples]
+            "plausible_birth_date", int(n), [int(r[0]) for r in examples]
         )
