@@ -79,6 +79,22 @@ def page(browser: Any, live_url: str) -> Iterator[Any]:
     assert errors == [], f"script errors: {errors}"
 
 
+def _open_popup(tab: Any, marker: Any) -> Any:
+    """Click ``marker`` until its popup shows (a click during a map redraw may miss)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    popup = tab.locator(".leaflet-popup-content")
+    for _ in range(5):
+        marker.click(force=True)
+        try:
+            popup.wait_for(timeout=3000)
+            return popup
+        except PlaywrightTimeout:
+            continue
+    popup.wait_for(timeout=3000)
+    return popup
+
+
 def _shot(tab: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -146,9 +162,7 @@ def test_map_shows_the_features_and_a_popup_opens(page: Any, live_url: str) -> N
     assert markers.count() == 3
     context = page.locator("#map path:not(.leaflet-interactive)")
     assert context.count() == 4  # the district outlines, drawn as context
-    markers.first.click(force=True)
-    popup = page.locator(".leaflet-popup-content")
-    popup.wait_for()
+    popup = _open_popup(page, markers.first)
     assert "name" in popup.inner_text()
     assert "<b>" not in popup.inner_html().replace("&lt;b&gt;", "")
     _shot(page, "map")
@@ -170,8 +184,8 @@ def test_sensor_map_shows_the_things(page: Any, live_url: str) -> None:
     page.goto(f"{live_url}/web/sensors")
     page.wait_for_function("document.querySelector('#map').dataset.featureCount === '2'")
     assert page.locator("#map path.leaflet-interactive").count() == 2
-    page.locator("#map path.leaflet-interactive").first.click(force=True)
-    assert "17,25 µg/m³" in page.locator(".leaflet-popup-content").inner_text()
+    popup = _open_popup(page, page.locator("#map path.leaflet-interactive").first)
+    assert "17,25 µg/m³" in popup.inner_text()
     page.wait_for_function("document.querySelector('#stream-chart').dataset.points === '2'")
     assert page.locator("#stream-chart canvas").count() == 1
     _shot(page, "sensors")

@@ -51,7 +51,7 @@
       },
     }).addTo(map);
     element.dataset.featureCount = String(count);
-    if (count) map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: 16 });
+    if (count) map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: 16, animate: false });
     return count;
   }
 
