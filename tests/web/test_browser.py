@@ -158,6 +158,10 @@ def test_preview_table_sorts_filters_and_pages_through_the_rows_api(
 def test_map_shows_the_features_and_a_popup_opens(page: Any, live_url: str) -> None:
     page.goto(f"{live_url}/web/datasets/orte")
     page.wait_for_function("document.querySelector('#map').dataset.featureCount === '3'")
+    page.wait_for_function("document.querySelector('#preview-table').dataset.rows === '3'")
+    cells = page.locator("#preview-table tbody td").all_inner_texts()
+    assert "Schloss Strünkede <b>fett</b>" in cells  # shown as text, not as markup
+    assert page.locator("#preview-table tbody b").count() == 0
     markers = page.locator("#map path.leaflet-interactive")
     assert markers.count() == 3
     context = page.locator("#map path:not(.leaflet-interactive)")
