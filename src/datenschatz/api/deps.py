@@ -31,8 +31,9 @@ __all__ = [
     "principal_for_request",
 ]
 
-# A loader looks at a request without credentials (e.g. its session cookie) and returns the
-# principal it authenticates, or None. It runs in a worker thread with a database session.
+# A loader looks at the cookies of a request without credentials (e.g. the web session cookie)
+# and returns the principal it authenticates, or None. It runs in a worker thread with a
+# database session, and only for requests that carry a cookie.
 PrincipalLoader = Callable[[Request, Session], Principal | None]
 PRINCIPAL_LOADERS: list[PrincipalLoader] = []
 
@@ -89,8 +90,10 @@ async def get_principal(request: Request) -> Principal:
     known = getattr(request.state, PRINCIPAL_STATE, None)
     if isinstance(known, Principal):
         return known
-    if "authorization" not in request.headers and not PRINCIPAL_LOADERS:
-        principal = ANONYMOUS
+    if "authorization" not in request.headers and (
+        not PRINCIPAL_LOADERS or "cookie" not in request.headers
+    ):
+        principal = ANONYMOUS  # the common case answers without a thread or a session
     else:
         principal = await run_in_threadpool(principal_for_request, get_hub(request), request)
     setattr(request.state, PRINCIPAL_STATE, principal)
