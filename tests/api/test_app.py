@@ -44,6 +44,13 @@ def test_root_counts_published_datasets(client: TestClient) -> None:
     assert body["links"]["openapi"] == "/openapi.json"
 
 
+def test_a_browser_at_the_root_is_sent_to_the_web_pages(client: TestClient) -> None:
+    html = client.get("/", headers={"accept": "text/html,*/*"}, follow_redirects=False)
+    assert html.status_code == 307
+    assert html.headers["location"] == "/web/"
+    assert client.get("/").json()["links"]["web"] == "/web/"
+
+
 def test_unknown_route_answers_the_one_error_shape(client: TestClient) -> None:
     response = client.get("/no/such/thing")
     assert response.status_code == 404

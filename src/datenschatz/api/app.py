@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 
 from datenschatz import __version__
@@ -75,8 +76,15 @@ def create_app(hub: Hub | None = None) -> FastAPI:
             session.execute(select(1))
         return {"status": "ok"}
 
-    @app.get("/", tags=["meta"], summary="What this server offers")
-    def root() -> dict[str, Any]:
+    @app.get(
+        "/",
+        tags=["meta"],
+        summary="What this server offers (browsers are sent to the web pages)",
+        response_model=None,
+    )
+    def root(request: Request) -> dict[str, Any] | RedirectResponse:
+        if "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse("/web/", status_code=307)
         with hub.session() as session:
             published = session.scalar(
                 select(func.count())
@@ -87,7 +95,16 @@ def create_app(hub: Hub | None = None) -> FastAPI:
             "name": "Datenschatz",
             "version": __version__,
             "published_datasets": published or 0,
-            "links": {"health": "/health", "openapi": "/openapi.json", "docs": "/docs"},
+            "links": {
+                "web": "/web/",
+                "health": "/health",
+                "openapi": "/openapi.json",
+                "docs": "/docs",
+                "catalog": "/catalog",
+                "ckan": "/api/3/action/package_list",
+                "ogc": "/ogc",
+                "sensorthings": "/sta/v1.1",
+            },
         }
 
     return app
