@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from datenschatz.db.governance_models import ReviewerKind, Role
+from datenschatz.db.governance_release_models import ReleaseRequest, ReleaseStatus
 from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, Version
 from datenschatz.errors import Forbidden, Gone, NotFound, Unauthorized
 
@@ -37,8 +38,10 @@ __all__ = [
     "Role",
     "Scope",
     "can_see_dataset",
+    "can_see_release",
     "can_see_unpublished",
     "ensure_admin",
+    "ensure_can_decide_release",
     "ensure_can_edit",
     "ensure_can_manage_measures",
     "ensure_dataset",
@@ -293,3 +296,41 @@ def ensure_can_manage_measures(principal: Principal) -> None:
             raise Unauthorized("Sign in or send an API token to record measures.")
         raise Forbidden("Only admins and stewards record measures.")
     ensure_scope(principal, Scope.WRITE)
+
+
+# --- the release board --------------------------------------------------------------------
+
+
+def _is_reviewer(principal: Principal) -> bool:
+    return principal.is_admin or (Role.REVIEWER in principal.roles and not principal.anonymous)
+
+
+def can_see_release(principal: Principal, release: ReleaseRequest, dataset: Dataset) -> bool:
+    """The requester, the organization's stewards and admins see a release request; the board
+    sees the requests put to it (pending, rejected, cancelled) and approved ones of datasets it
+    may see, so an approved release never names a dataset hidden from the reviewer."""
+    if principal.anonymous:
+        return False
+    if (
+        principal.is_admin
+        or dataset.organization_id in principal.steward_org_ids
+        or (release.requested_by is not None and release.requested_by == principal.user_id)
+    ):
+        return True
+    return _is_reviewer(principal) and (
+        release.status is not ReleaseStatus.APPROVED or can_see_dataset(principal, dataset)
+    )
+
+
+def ensure_can_decide_release(principal: Principal, kind: ReviewerKind, question: str) -> None:
+    """Admins answer any question; a reviewer the one of their kind (``kind`` answers it)."""
+    ensure_scope(principal, Scope.WRITE)
+    if principal.is_admin:
+        return
+    if Role.REVIEWER not in principal.roles:
+        raise Forbidden("Only the release board decides releases.")
+    if principal.reviewer_kinds and kind not in principal.reviewer_kinds:
+        raise Forbidden(
+            f"The {kind.value.replace('_', ' ')} answers the {question} question.",
+            question=question,
+        )

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from datenschatz.access import policy
-from datenschatz.access.policy import Principal, ReviewerKind, Role, Scope, ensure_scope
+from datenschatz.access.policy import Principal, ReviewerKind, Role
 from datenschatz.catalog.datasets import get_version
 from datenschatz.db.governance_models import Membership
 from datenschatz.db.governance_release_models import (
@@ -178,27 +178,6 @@ def _info(session: Session, release: ReleaseRequest) -> ReleaseInfo:
     )
 
 
-def _is_reviewer(principal: Principal) -> bool:
-    return principal.is_admin or (Role.REVIEWER in principal.roles and not principal.anonymous)
-
-
-def _may_see(principal: Principal, release: ReleaseRequest, dataset: Dataset) -> bool:
-    """The requester, the organization's stewards and admins see a request; the board sees
-    the requests put to it (pending, rejected, cancelled) and approved ones of datasets it may
-    see, so an approved release never names a dataset hidden from the reviewer."""
-    if principal.anonymous:
-        return False
-    if (
-        principal.is_admin
-        or dataset.organization_id in principal.steward_org_ids
-        or (release.requested_by is not None and release.requested_by == principal.user_id)
-    ):
-        return True
-    return _is_reviewer(principal) and (
-        release.status is not ReleaseStatus.APPROVED or policy.can_see_dataset(principal, dataset)
-    )
-
-
 def _get(
     session: Session, principal: Principal, release_id: int, *, lock: bool = False
 ) -> ReleaseRequest:
@@ -206,7 +185,7 @@ def _get(
     release = session.get(ReleaseRequest, release_id, with_for_update=lock)
     if release is not None:
         dataset = session.get(Dataset, release.dataset_id)
-        if dataset is not None and _may_see(principal, release, dataset):
+        if dataset is not None and policy.can_see_release(principal, release, dataset):
             return release
     raise NotFound("No such release request.", release=release_id)
 
@@ -235,7 +214,7 @@ def list_releases(
     if dataset is not None:
         query = query.where(Dataset.slug == dataset)
     rows = session.execute(query.order_by(ReleaseRequest.id.desc())).all()
-    return [_info(session, r) for r, d in rows if _may_see(principal, r, d)]
+    return [_info(session, r) for r, d in rows if policy.can_see_release(principal, r, d)]
 
 
 def pending_review_dataset_ids(session: Session, user_id: int) -> set[int]:
@@ -465,21 +444,6 @@ def _parse_question(question: str) -> Question:
         ) from None
 
 
-def _ensure_may_decide(principal: Principal, release: ReleaseRequest, question: Question) -> None:
-    ensure_scope(principal, Scope.WRITE)
-    if principal.is_admin:
-        return
-    if Role.REVIEWER not in principal.roles:
-        raise Forbidden("Only the release board decides releases.")
-    kinds = principal.reviewer_kinds
-    if kinds and QUESTION_KIND[question] not in kinds:
-        raise Forbidden(
-            f"The {QUESTION_KIND[question].value.replace('_', ' ')} answers the "
-            f"{question.value} question.",
-            question=question.value,
-        )
-
-
 def _same_person(release: ReleaseRequest, principal: Principal) -> bool:
     """Whether ``principal`` made the request (by account; by name for accountless admins)."""
     if release.requested_by is not None or principal.user_id is not None:
@@ -603,7 +567,7 @@ def decide(
     with hub.session() as session:
         # Locked, so that two last approvals arriving together cannot both miss the other.
         release = _get(session, principal, release_id, lock=True)
-        _ensure_may_decide(principal, release, asked)
+        policy.ensure_can_decide_release(principal, QUESTION_KIND[asked], asked.value)
         if release.status is not ReleaseStatus.PENDING:
             raise Conflict(
                 f"The release request is {release.status.value}, not pending.",
