@@ -244,3 +244,31 @@ def test_treated_output_passes_with_its_treatment_section_and_the_raw_input_neve
     assert report["smallest_group"] >= 5
     assert report["smallest_group_basis"] in ("contributor_count", "treatment")
     assert publish(hub, "kunden", treated.number, actor="test").published
+
+
+def test_role_changes_are_audited_without_values(hub: Hub) -> None:
+    from sqlalchemy import select
+
+    from datenschatz.catalog.datasets import get_dataset
+    from datenschatz.db.governance_models import AuditEvent
+    from datenschatz.governance import audit
+    from datenschatz.privacy.roles import set_roles
+
+    add_version(hub, "rollen", "SELECT 'Erika Mustermann' AS kunde, 3.5 AS kwh")
+    with hub.session() as session:
+        set_roles(session, get_dataset(session, "rollen"), {"kunde": "direct_id"}, actor="anna")
+    with hub.session() as session:
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.like("privacy.roles%"))
+            .order_by(AuditEvent.seq)
+        ).all()
+        assert [(e.action, e.actor, e.object_id) for e in events][-1] == (
+            "privacy.roles",
+            "anna",
+            "rollen",
+        )
+        assert events[-1].details["roles"] == {"kunde": "direct_id"}
+        assert any(e.action == "privacy.roles.accept_proposed" for e in events)
+        assert all("Mustermann" not in str(e.details) for e in events)
+        assert audit.verify(session).ok

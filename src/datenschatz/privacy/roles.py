@@ -201,7 +201,34 @@ def set_roles(
         row.confirmed = confirmed
         row.set_by = actor
     session.flush()
+    _audit(session, dataset, actor, "privacy.roles", parsed, confirmed=confirmed)
     return parsed
+
+
+def _audit(
+    session: Session,
+    dataset: Dataset,
+    actor: str,
+    action: str,
+    roles: Mapping[str, ColumnRole],
+    *,
+    confirmed: bool = True,
+) -> None:
+    """Record a change of column roles (column names and roles only, never values)."""
+    from datenschatz.governance import audit
+
+    if roles:
+        audit.record(
+            session,
+            actor=actor,
+            action=action,
+            object_type="dataset",
+            object_id=dataset.slug,
+            details={
+                "roles": {column: role.value for column, role in sorted(roles.items())},
+                "confirmed": confirmed,
+            },
+        )
 
 
 def record_proposals(session: Session, dataset: Dataset, proposals: Mapping[str, Proposal]) -> None:
@@ -240,4 +267,5 @@ def accept_proposed(
         row.set_by = actor
         accepted[column] = row.proposed_role
     session.flush()
+    _audit(session, dataset, actor, "privacy.roles.accept_proposed", accepted)
     return accepted
