@@ -268,7 +268,7 @@ def test_role_changes_are_audited_without_values(hub: Hub) -> None:
             "anna",
             "rollen",
         )
-        assert events[-1].details["roles"] == {"kunde": "direct_id"}
+        assert events[-1].details["roles"] == [{"column": "kunde", "role": "direct_id"}]
         assert any(e.action == "privacy.roles.accept_proposed" for e in events)
         assert all("Mustermann" not in str(e.details) for e in events)
         assert audit.verify(session).ok

@@ -114,21 +114,15 @@ def create_recipe(
         raise InputError("The recipe's output: names another dataset.", parameter="output")
     check_statement(spec)
     with hub.session() as session:
-        inputs = {}
         for alias, ref in spec.inputs.items():
             if ref.slug == spec.output:
                 raise InputError(
                     "A recipe cannot read its own output.", parameter=f"inputs.{alias}"
                 )
-            try:
-                version = ensure_version(session, principal, ref.slug, ref.version)
-            except NotFound:
-                raise InputError(
-                    f"inputs.{alias}: no such dataset, or no published version of it.",
-                    parameter=f"inputs.{alias}",
-                    dataset=ref.slug,
-                ) from None
-            inputs[alias] = (version.dataset_id, ref.version)
+        inputs = {
+            item.alias: (item.dataset_id, spec.inputs[item.alias].version)
+            for item in _resolve(session, principal, spec)
+        }
         existing = session.scalar(select(Dataset).where(Dataset.slug == spec.output))
         if existing is not None:
             target = ensure_can_edit(session, principal, spec.output)

@@ -225,7 +225,10 @@ def _audit(
             object_type="dataset",
             object_id=dataset.slug,
             details={
-                "roles": {column: role.value for column, role in sorted(roles.items())},
+                # A list, not a mapping: column names such as "email" are not audit keys.
+                "roles": [
+                    {"column": column, "role": role.value} for column, role in sorted(roles.items())
+                ],
                 "confirmed": confirmed,
             },
         )
