@@ -103,13 +103,29 @@ def make_hub(data_dir: Path, database_url: str) -> Hub:
     return hub
 
 
+def _release(hub: Hub) -> None:
+    """Close the pooled connections of a test's own SQLite file.
+
+    Engines are cached per URL for the life of the process, and every test has its own SQLite
+    file: without this, each test would leave a few open file descriptors behind, and after a
+    thousand tests new sockets get numbers above 1024, which select()-based clients such as
+    paho-mqtt cannot watch.
+    """
+    if hub.settings.resolved_database_url.startswith("sqlite"):
+        hub.engine.dispose()
+
+
 @pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Hub:
+def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
     """A migrated hub on SQLite and on PostgreSQL."""
-    return make_hub(tmp_path / "data", database_url)
+    made = make_hub(tmp_path / "data", database_url)
+    yield made
+    _release(made)
 
 
 @pytest.fixture
-def sqlite_hub(tmp_path: Path) -> Hub:
+def sqlite_hub(tmp_path: Path) -> Iterator[Hub]:
     """A migrated hub on the embedded default only (for tests where the DB does not matter)."""
-    return make_hub(tmp_path / "data", f"sqlite:///{tmp_path / 'datenschatz.sqlite3'}")
+    made = make_hub(tmp_path / "data", f"sqlite:///{tmp_path / 'datenschatz.sqlite3'}")
+    yield made
+    _release(made)
