@@ -48,6 +48,7 @@ __all__ = [
     "ensure_scope",
     "ensure_version",
     "readable_versions",
+    "system_admin",
     "visible_datasets",
     "withdrawal_reason",
 ]
@@ -114,6 +115,12 @@ class Principal:
 
 
 ANONYMOUS = Principal(scopes=frozenset())
+
+
+def system_admin(name: str) -> Principal:
+    """A trusted in-process actor with admin rights (the CLI operator, the demo loader, the
+    recipe scheduler, an admin's direct publish); the audit log names it ``name``."""
+    return Principal(name=name, roles=frozenset({Role.ADMIN}))
 
 
 def _published() -> ColumnElement[bool]:

@@ -12,12 +12,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from datenschatz.access.policy import Principal, Role
+from datenschatz.access.policy import system_admin
 from datenschatz.hub import Hub
 
 log = logging.getLogger(__name__)
 
-SCHEDULER = Principal(name="scheduler", roles=frozenset({Role.ADMIN}))
+SCHEDULER = system_admin("scheduler")
 
 
 class StaleRecipeScheduler:

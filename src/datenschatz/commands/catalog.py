@@ -19,7 +19,8 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
-from datenschatz.access.policy import Principal, Role
+from datenschatz.access.policy import Principal
+from datenschatz.commands import acting_principal
 from datenschatz.errors import InputError
 from datenschatz.hub import Hub
 
@@ -29,7 +30,6 @@ harvest_app = typer.Typer(
     help="Bring another catalog's metadata into an organization.", no_args_is_help=True
 )
 
-ACTOR = "cli"
 LIST_FIELDS = frozenset({"keywords", "themes", "geocoding", "groups"})
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 AsOption = Annotated[
@@ -46,14 +46,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(harvest_app, name="harvest")
 
 
-def _principal(session: Session, as_user: str | None) -> Principal:
-    if as_user is None:
-        return Principal(name=ACTOR, roles=frozenset({Role.ADMIN}))
-    from datenschatz.governance.accounts import get_user, principal_for_user
-
-    return principal_for_user(session, get_user(session, as_user).id)
-
-
 @contextmanager
 def _acting(as_user: str | None, as_json: bool) -> Iterator[tuple[Hub, Session, Principal]]:
     from datenschatz.cli import handled, load_hub
@@ -61,7 +53,7 @@ def _acting(as_user: str | None, as_json: bool) -> Iterator[tuple[Hub, Session, 
     with handled(as_json):
         hub = load_hub()
         with hub.session() as session:
-            yield hub, session, _principal(session, as_user)
+            yield hub, session, acting_principal(session, as_user)
 
 
 def parse_assignments(items: list[str]) -> dict[str, Any]:

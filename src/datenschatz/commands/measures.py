@@ -7,14 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from datenschatz.access.policy import Principal, Role
+from datenschatz.commands import CLI_ADMIN
 from datenschatz.errors import InputError
 
 measure_app = typer.Typer(
     help="Measures and the evaluation of their effects.", no_args_is_help=True
 )
 
-CLI_PRINCIPAL = Principal(name="cli", roles=frozenset({Role.ADMIN}))
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
@@ -48,7 +47,7 @@ def measure_create(
         spec = parse_spec(_read_yaml(file), source=file.name)
         hub = load_hub()
         with hub.session() as session:
-            data = measure_dict(create_measure(session, CLI_PRINCIPAL, spec, replace=replace))
+            data = measure_dict(create_measure(session, CLI_ADMIN, spec, replace=replace))
         if not emit(data, as_json):
             out.print(f"measure {data['name']} recorded (start {data['start']})", highlight=False)
 
@@ -64,7 +63,7 @@ def measure_evaluate(
 
     with handled(as_json):
         hub = load_hub()
-        data = evaluate_measure(hub, CLI_PRINCIPAL, name)
+        data = evaluate_measure(hub, CLI_ADMIN, name)
         if emit(data, as_json):
             return
         for label, key in (("difference-in-differences", "did"), ("before/after", "before_after")):

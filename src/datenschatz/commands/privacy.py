@@ -11,12 +11,11 @@ from typing import Annotated, Any
 
 import typer
 
-from datenschatz.access.policy import Principal, Role
+from datenschatz.commands import CLI_ADMIN
 
 app = typer.Typer(help="Privacy gate: column roles, scans, reports.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-CLI_PRINCIPAL = Principal(name="cli", roles=frozenset({Role.ADMIN}))
 
 
 def _parse_assignments(items: list[str]) -> dict[str, str]:
@@ -67,9 +66,9 @@ def roles(
         given = _parse_assignments(assignments or [])
         if given or accept_proposed:
             service.update_roles(
-                hub, CLI_PRINCIPAL, slug, given, accept=accept_proposed, number=version
+                hub, CLI_ADMIN, slug, given, accept=accept_proposed, number=version
             )
-        columns = service.column_roles(hub, CLI_PRINCIPAL, slug, version)
+        columns = service.column_roles(hub, CLI_ADMIN, slug, version)
         if emit(columns, as_json):
             return
         table = Table("column", "role", "confirmed", "proposed", "found")
@@ -114,7 +113,7 @@ def scan(
                 for c in scanned["columns"]
             ]
         else:
-            evaluated = service.privacy_report(hub, CLI_PRINCIPAL, target, version)
+            evaluated = service.privacy_report(hub, CLI_ADMIN, target, version)
             columns = [
                 {
                     "column": c["name"],
@@ -150,7 +149,7 @@ def report(
 
     with handled(as_json):
         hub = load_hub()
-        data = service.privacy_report(hub, CLI_PRINCIPAL, slug, version)
+        data = service.privacy_report(hub, CLI_ADMIN, slug, version)
         if emit(data, as_json):
             return
         _print_verdict(data)

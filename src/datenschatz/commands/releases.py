@@ -15,7 +15,8 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
-from datenschatz.access.policy import Principal, Role
+from datenschatz.access.policy import Principal
+from datenschatz.commands import acting_principal
 from datenschatz.errors import InputError
 from datenschatz.hub import Hub
 
@@ -23,7 +24,6 @@ release_app = typer.Typer(help="Release requests and the board's decisions.", no
 challenge_app = typer.Typer(help="Data challenges, teams and applications.", no_args_is_help=True)
 grant_app = typer.Typer(help="Grants: a qualified team's partner access.", no_args_is_help=True)
 
-ACTOR = "cli"
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 AsOption = Annotated[
     str | None, typer.Option("--as", help="Act as this user (default: the admin 'cli').")
@@ -38,15 +38,6 @@ def register(app: typer.Typer) -> None:
     app.command("withdraw")(withdraw)
 
 
-def principal(session: Session, as_user: str | None) -> Principal:
-    """The principal a command acts as: a named user, or the operator as admin."""
-    if as_user is None:
-        return Principal(name=ACTOR, roles=frozenset({Role.ADMIN}))
-    from datenschatz.governance.accounts import get_user, principal_for_user
-
-    return principal_for_user(session, get_user(session, as_user).id)
-
-
 @contextmanager
 def acting(as_user: str | None, as_json: bool) -> Iterator[tuple[Hub, Session, Principal]]:
     """Hub, session and principal for one command; errors print in the CLI's way."""
@@ -55,7 +46,7 @@ def acting(as_user: str | None, as_json: bool) -> Iterator[tuple[Hub, Session, P
     with handled(as_json):
         hub = load_hub()
         with hub.session() as session:
-            yield hub, session, principal(session, as_user)
+            yield hub, session, acting_principal(session, as_user)
 
 
 def _show(data: Any, as_json: bool, text: str) -> None:
@@ -123,7 +114,7 @@ def release_request(
     with handled(as_json):
         hub = load_hub()
         with hub.session() as session:
-            who = principal(session, as_user)
+            who = acting_principal(session, as_user)
         info = releases.request_release(
             hub, who, slug, version=version, purpose=purpose, level=level
         )
@@ -157,7 +148,7 @@ def release_decide(
             raise InputError("Say --approve or --reject.", parameter="approve")
         hub = load_hub()
         with hub.session() as session:
-            who = principal(session, as_user)
+            who = acting_principal(session, as_user)
         info = releases.decide(
             hub,
             who,
@@ -208,7 +199,7 @@ def release_cancel(
     with handled(as_json):
         hub = load_hub()
         with hub.session() as session:
-            who = principal(session, as_user)
+            who = acting_principal(session, as_user)
         info = releases.cancel(hub, who, release_id, reason)
         _show(info.to_dict(), as_json, _release_text(info))
 
@@ -226,7 +217,7 @@ def withdraw(
     with handled(as_json):
         hub = load_hub()
         with hub.session() as session:
-            who = principal(session, as_user)
+            who = acting_principal(session, as_user)
         result = releases.withdraw(hub, who, slug, reason=reason)
         _show(result, as_json, f"Withdrew {slug} (version {result['version']}): {reason}")
 

@@ -6,7 +6,7 @@ the release checks (privacy gate included), the measure through ``measure evalua
 
 from __future__ import annotations
 
-from datenschatz.access.policy import Principal, Role
+from datenschatz.access.policy import system_admin
 from datenschatz.analysis.measures import create_measure, evaluate_measure, parse_spec
 from datenschatz.analysis.recipes import create_recipe, run_recipe, show_recipe
 from datenschatz.catalog.datasets import VersionInfo, get_dataset
@@ -17,7 +17,7 @@ from datenschatz.privacy.service import confirm_roles_as
 from datenschatz.services.publish import publish
 
 ACTOR = "demo"
-DEMO = Principal(name=ACTOR, roles=frozenset({Role.ADMIN}))
+DEMO = system_admin(ACTOR)
 
 PV_RECIPE = """\
 # Where can rooftop PV grow without grid expansion? One row per local substation area.

@@ -113,11 +113,11 @@ def publish(hub: Hub, slug: str, version: int | None = None, *, actor: str) -> V
     published pointer atomically. Raises CheckFailed, listing every failed check, and moves
     nothing when one fails (the returned request stays on record).
     """
-    from datenschatz.access.policy import Principal, Role
+    from datenschatz.access.policy import system_admin
     from datenschatz.db.governance_release_models import Question, ReleaseLevel
     from datenschatz.governance import releases
 
-    admin = Principal(name=actor, roles=frozenset({Role.ADMIN}))
+    admin = system_admin(actor)
     failure: CheckFailed | None = None
     with hub.session() as session:
         dataset = get_dataset(session, slug)
