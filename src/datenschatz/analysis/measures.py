@@ -225,10 +225,23 @@ def _dataset_series(
     return series, inputs, fields[indicator.value].get("unit")
 
 
+def _stream_daily(session: Session, stream_id: int) -> tuple[dict[date, float], int]:
+    """Daily means of a datastream's numeric results, and how many observations fed them."""
+    from datenschatz.db.sensor_models import StaObservation
+
+    rows = session.execute(
+        select(StaObservation.phenomenon_time_start, StaObservation.result_number).where(
+            StaObservation.datastream_id == stream_id,
+            StaObservation.result_number.is_not(None),
+        )
+    ).all()
+    return daily([(t.date(), float(v)) for t, v in rows if v is not None]), len(rows)
+
+
 def _datastream_series(
     session: Session, spec: MeasureSpec
 ) -> tuple[Daily, dict[str, Any], str | None]:
-    from datenschatz.db.sensor_models import StaDatastream, StaObservation
+    from datenschatz.db.sensor_models import StaDatastream
 
     indicator = spec.indicator
     assert isinstance(indicator, DatastreamIndicator)
@@ -245,14 +258,7 @@ def _datastream_series(
                 station=station,
             )
         unit = (stream.unit_of_measurement or {}).get("symbol") or unit
-        rows = session.execute(
-            select(StaObservation.phenomenon_time_start, StaObservation.result_number).where(
-                StaObservation.datastream_id == stream_id,
-                StaObservation.result_number.is_not(None),
-            )
-        ).all()
-        series[station] = daily([(t.date(), float(v)) for t, v in rows if v is not None])
-        counts[station] = len(rows)
+        series[station], counts[station] = _stream_daily(session, stream_id)
     inputs = {"datastreams": dict(indicator.datastreams), "observations": counts}
     return series, inputs, unit
 
@@ -261,17 +267,10 @@ def _weather_series(
     hub: Hub, session: Session, principal: Principal, weather: WeatherSeries
 ) -> tuple[dict[str, dict[date, float]], dict[str, Any]]:
     if weather.dataset is None:
-        from datenschatz.db.sensor_models import StaObservation
-
-        found: dict[str, dict[date, float]] = {}
-        for name, stream_id in weather.datastreams.items():
-            rows = session.execute(
-                select(StaObservation.phenomenon_time_start, StaObservation.result_number).where(
-                    StaObservation.datastream_id == stream_id,
-                    StaObservation.result_number.is_not(None),
-                )
-            ).all()
-            found[name] = daily([(t.date(), float(v)) for t, v in rows if v is not None])
+        found = {
+            name: _stream_daily(session, stream_id)[0]
+            for name, stream_id in weather.datastreams.items()
+        }
         return found, {"datastreams": dict(weather.datastreams)}
     version = ensure_version(session, principal, weather.dataset)
     fields = {f["name"] for f in version.table_schema.get("fields", [])}
