@@ -7,76 +7,17 @@ root); under CI=true that is a failure.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from datenschatz.catalog.metadata import update_metadata
 from datenschatz.governance.accounts import create_user
 from datenschatz.hub import Hub
-from tests.conftest import IN_CI, REPO
 from tests.helpers import add_version
 from tests.web.builders import ADMIN
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-
-
-def _missing(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (required under CI=true)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _missing("Chromium is not installed at /usr/bin/chromium (make browser)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - playwright is a dev dependency
-        _missing("the playwright package is not installed")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any, live_url: str) -> Iterator[Any]:
-    """A fresh page; afterwards, every request it made must have gone to the test server."""
-    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    requested: list[str] = []
-    tab.on("request", lambda request: requested.append(request.url))
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        yield tab
-    finally:
-        context.close()
-    server = urlsplit(live_url).netloc
-    outside = [
-        u
-        for u in requested
-        if urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc != server
-    ]
-    assert requested, "the page made no request at all"
-    assert outside == [], f"requests left {server}: {outside}"
-    assert errors == [], f"script errors: {errors}"
+from tests.web.conftest import shot as _shot
 
 
 def _open_popup(tab: Any, marker: Any) -> Any:
@@ -93,11 +34,6 @@ def _open_popup(tab: Any, marker: Any) -> Any:
             continue
     popup.wait_for(timeout=3000)
     return popup
-
-
-def _shot(tab: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def test_search_filters_by_a_facet_and_pages_by_url(page: Any, live_url: str) -> None:

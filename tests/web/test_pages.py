@@ -8,7 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from datenschatz.web.i18n import CATALOG_DIR, LANGUAGES
+from datenschatz.web.i18n import CATALOG_DIR, LANGUAGES, catalog
 from tests.web.builders import HOSTILE, NUMBERED
 
 PAGES = [
@@ -36,8 +36,13 @@ def _get(client: TestClient, url: str, **kwargs: object) -> str:
 
 
 def test_catalogs_have_the_same_keys() -> None:
-    keys = [set(json.loads((CATALOG_DIR / f"{lang}.json").read_text())) for lang in LANGUAGES]
+    keys = [set(catalog(lang)) for lang in LANGUAGES]
     assert keys[0] == keys[1]
+    parts = {p.name.split(".", 1)[1] for p in CATALOG_DIR.glob("*.*.json")}
+    for part in parts:  # each part exists in every language, with the same keys
+        files = [CATALOG_DIR / f"{lang}.{part}" for lang in LANGUAGES]
+        loaded = [set(json.loads(f.read_text())) for f in files]
+        assert loaded[0] == loaded[1], part
 
 
 @pytest.mark.parametrize("url", PAGES)

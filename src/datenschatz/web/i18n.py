@@ -2,7 +2,9 @@
 
 The language comes from ``?lang=`` (which the page also remembers in a cookie), else the
 ``lang`` cookie, else the browser's Accept-Language, else German. Every visible string is a
-key in ``i18n/<lang>.json``; a key missing in a catalog is a bug that the tests catch.
+key in ``i18n/<lang>.json`` or in one of its parts ``i18n/<lang>.<area>.json`` (one per area
+of the UI, merged; a key defined twice is an error). A key missing in a catalog is a bug that
+the tests catch.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ CATALOG_DIR = Path(__file__).parent / "i18n"
 @cache
 def catalog(lang: str) -> dict[str, str]:
     data: dict[str, str] = json.loads((CATALOG_DIR / f"{lang}.json").read_text("utf-8"))
+    for part in sorted(CATALOG_DIR.glob(f"{lang}.*.json")):
+        extra: dict[str, str] = json.loads(part.read_text("utf-8"))
+        twice = sorted(data.keys() & extra.keys())
+        if twice:
+            raise ValueError(f"web UI texts defined twice ({part.name}): {', '.join(twice)}")
+        data.update(extra)
     return data
 
 
