@@ -26,9 +26,10 @@ from datenschatz.web.rendering import PREFIX
 
 def install(app: FastAPI) -> None:
     app.include_router(pages_catalog.router)
+    # before the dataset page: /web/datasets/new is a page of its own, not a slug
+    app.include_router(pages_account.router)
     app.include_router(pages_dataset.router)
     app.include_router(pages_more.router)
-    app.include_router(pages_account.router)
     app.include_router(pages_steward.router)
     app.include_router(pages_board.router)
     app.include_router(pages_partner.router)
