@@ -13,12 +13,15 @@ from datenschatz.web import (
     assets,
     pages_account,
     pages_admin,
+    pages_admin_forms,
     pages_board,
     pages_catalog,
+    pages_challenge_forms,
     pages_dataset,
     pages_more,
     pages_partner,
     pages_steward,
+    pages_token_forms,
     session,
 )
 from datenschatz.web.rendering import PREFIX
@@ -34,6 +37,9 @@ def install(app: FastAPI) -> None:
     app.include_router(pages_board.router)
     app.include_router(pages_partner.router)
     app.include_router(pages_admin.router)
+    app.include_router(pages_admin_forms.router)
+    app.include_router(pages_token_forms.router)
+    app.include_router(pages_challenge_forms.router)
     app.include_router(assets.router)
     if session.load_principal not in PRINCIPAL_LOADERS:
         PRINCIPAL_LOADERS.append(session.load_principal)

@@ -1,20 +1,24 @@
-"""The admin's pages: users and their roles (add a role), API tokens (revoke), the audit log
-with filters and its verification status, and the challenges with their grants.
+"""The admin's page: users and their roles, API tokens, the audit log with filters and its
+verification status, and the challenges with their grants.
 
-Every handler asks :func:`~datenschatz.access.policy.ensure_admin` first; forms carry the
-session's CSRF token.
+This module renders the page (:func:`render_admin`, also after a failed form) and handles
+giving a role and revoking a token; the other admin forms live in ``pages_admin_forms.py``
+(users, challenges) and ``pages_token_forms.py`` (issuing tokens). Every handler asks
+:func:`~datenschatz.access.policy.ensure_admin` first; forms carry the session's CSRF token.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from datenschatz.access.policy import Principal, ensure_admin
+from datenschatz.access.policy import ALL_SCOPES, Principal, ensure_admin
 from datenschatz.catalog.organizations import list_organizations
 from datenschatz.db.governance_models import ReviewerKind, Role
 from datenschatz.errors import DatenschatzError, InputError
@@ -25,15 +29,16 @@ from datenschatz.governance.tokens import list_tokens, revoke_token
 from datenschatz.hub import Hub
 from datenschatz.web import session as web_session
 from datenschatz.web.deps import HubDep, PrincipalDep
+from datenschatz.web.formkit import FormState, Submitted, is_access_error, read_form
 from datenschatz.web.rendering import PREFIX, error_page, page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 AUDIT_PAGE = 50
 FILTERS = ("actor", "action", "object_type", "object_id", "since", "until")
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
+# Confirmations after a form (``?done=``), each a text ``admin.done.<name>``.
+DONE = frozenset(
+    {"role", "role_removed", "user", "activate", "deactivate", "token_revoked", "grant_revoked"}
+)
 
 
 def _when(request: Request, name: str) -> datetime | None:
@@ -70,11 +75,18 @@ def admin_context(hub: Hub, principal: Principal, request: Request) -> dict[str,
             "organizations": list_organizations(session, principal),
             "roles": [r.value for r in Role],
             "kinds": [k.value for k in ReviewerKind],
+            "scopes": sorted(ALL_SCOPES),
         }
 
 
-@router.get("/admin", response_class=HTMLResponse)
-def admin(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
+def render_admin(
+    request: Request,
+    hub: Hub,
+    principal: Principal,
+    form: FormState | None = None,
+    http_status: int = 200,
+) -> Response:
+    """The admin page; with ``form``, a failed form shows its error and the entered values."""
     web = web_session.current(request)
     if web is None or principal.anonymous:
         return RedirectResponse(f"{PREFIX}/login", status_code=303)
@@ -82,42 +94,87 @@ def admin(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
         context = admin_context(hub, principal, request)
     except DatenschatzError as exc:
         return error_page(request, exc)
-    return page(request, "admin.html", csrf=web.csrf, **context)
+    done = request.query_params.get("done", "")
+    return page(
+        request,
+        "admin.html",
+        http_status=http_status,
+        csrf=web.csrf,
+        form=form,
+        done=done if done in DONE and form is None else None,
+        **context,
+    )
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
+    return render_admin(request, hub, principal)
+
+
+# An admin form's work in one transaction; it may return the confirmation to show (``done``).
+AdminAction = Callable[[Session, Submitted], str | None]
+
+
+async def admin_form(
+    request: Request,
+    hub: Hub,
+    principal: Principal,
+    form_id: str,
+    action: AdminAction,
+    *,
+    done: str,
+    anchor: str,
+) -> Response:
+    """Run an admin form: CSRF, :func:`ensure_admin`, ``action`` in one transaction, then back
+    to the admin page; a service error shows the page again with the form's error and values."""
+    submitted: Submitted | None = None
+    try:
+        submitted = await read_form(request)
+        values = submitted
+
+        def run() -> str | None:
+            ensure_admin(principal)
+            with hub.session() as session:
+                return action(session, values)
+
+        chosen = await run_in_threadpool(run)
+    except DatenschatzError as exc:
+        if submitted is None or is_access_error(exc):
+            return error_page(request, exc)
+        state = FormState.of(form_id, exc, submitted)
+        return render_admin(request, hub, principal, state, exc.status)
+    return RedirectResponse(f"{PREFIX}/admin?done={chosen or done}#{anchor}", status_code=303)
 
 
 @router.post("/admin/roles")
 async def give_role(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
-    try:
-        async with request.form(max_files=0) as form:
-            web_session.check_csrf(request, _text(form.get("csrf")))
-            name, role = _text(form.get("user")), _text(form.get("role"))
-            org, kind = _text(form.get("org")) or None, _text(form.get("reviewer_kind")) or None
+    def action(session: Session, form: Submitted) -> None:
+        user = get_user(session, form.get("user"))
+        add_role(
+            session,
+            user,
+            form.get("role"),
+            org=form.get("org") or None,
+            reviewer_kind=form.get("reviewer_kind") or None,
+            actor=principal.name,
+        )
+        return None
 
-        def run() -> None:
-            ensure_admin(principal)
-            with hub.session() as session:
-                user = get_user(session, name)
-                add_role(session, user, role, org=org, reviewer_kind=kind, actor=principal.name)
-
-        await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        return error_page(request, exc)
-    return RedirectResponse(f"{PREFIX}/admin#users", status_code=303)
+    return await admin_form(request, hub, principal, "role", action, done="role", anchor="users")
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
 async def revoke(token_id: int, request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
-    try:
-        async with request.form(max_files=0) as form:
-            web_session.check_csrf(request, _text(form.get("csrf")))
-            reason = _text(form.get("reason"))
+    def action(session: Session, form: Submitted) -> None:
+        revoke_token(session, token_id, actor=principal.name, reason=form.get("reason"))
+        return None
 
-        def run() -> None:
-            ensure_admin(principal)
-            with hub.session() as session:
-                revoke_token(session, token_id, actor=principal.name, reason=reason)
-
-        await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        return error_page(request, exc)
-    return RedirectResponse(f"{PREFIX}/admin#tokens", status_code=303)
+    return await admin_form(
+        request,
+        hub,
+        principal,
+        f"revoke-token-{token_id}",
+        action,
+        done="token_revoked",
+        anchor="tokens",
+    )

@@ -1,4 +1,5 @@
-"""The other public pages: the sensor overview, the city's measures and the data challenges.
+"""The other public pages: the sensor overview, the city's measures and the data challenges
+(one challenge's page and its forms are in ``pages_challenge_forms.py``).
 
 Each reads through its service (SensorThings reader, measures, challenges) with the
 request's principal; datastreams of hidden datasets stay hidden as in the SensorThings API.
@@ -9,18 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse
 
 from datenschatz.access.policy import Principal
 from datenschatz.analysis import measures
 from datenschatz.analysis.measures import DatasetIndicator, parse_spec
-from datenschatz.errors import DatenschatzError, NotFound
+from datenschatz.errors import DatenschatzError
 from datenschatz.governance import challenges
 from datenschatz.hub import Hub
 from datenschatz.sensors import read
 from datenschatz.sensors.odata import parse_options, parse_path
-from datenschatz.web import session as web_session
 from datenschatz.web.deps import HubDep, PrincipalDep
 from datenschatz.web.rendering import PREFIX, error_page, page
 
@@ -155,74 +154,3 @@ def challenges_page(request: Request, hub: HubDep, principal: PrincipalDep) -> H
     with hub.session() as session:
         items = challenges.list_challenges(session, principal)
     return page(request, "challenges.html", challenges=items)
-
-
-@router.get("/challenges/{slug}", response_class=HTMLResponse)
-def challenge_page(
-    slug: str, request: Request, hub: HubDep, principal: PrincipalDep
-) -> HTMLResponse:
-    root = str(request.base_url).rstrip("/")
-    web = web_session.current(request)
-    try:
-        with hub.session() as session:
-            challenge = challenges.get_challenge(session, principal, slug)
-            teams = challenges.list_teams(session, principal) if web and principal.user_id else []
-    except DatenschatzError as exc:
-        return error_page(request, exc)
-    return page(
-        request,
-        "challenge.html",
-        challenge=challenge,
-        root=root,
-        teams=teams,
-        csrf=web.csrf if web and principal.user_id else None,
-    )
-
-
-def _form_text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
-@router.post("/challenges/{slug}/{action}")
-async def challenge_action(
-    slug: str, action: str, request: Request, hub: HubDep, principal: PrincipalDep
-) -> Response:
-    """Register a team, apply as a team, or submit a result (signed-in users)."""
-    try:
-        async with request.form(max_files=0) as form:
-            web_session.check_csrf(request, _form_text(form.get("csrf")))
-            values = {key: _form_text(value) for key, value in form.multi_items()}
-            needs = [_form_text(v) for v in form.getlist("dataset")]
-
-        def run() -> None:
-            with hub.session() as session:
-                if action == "team":
-                    challenges.register_team(session, principal, values.get("name", ""))
-                elif action == "apply":
-                    why = values.get("why", "")
-                    challenges.apply(
-                        session,
-                        principal,
-                        slug,
-                        team=values.get("team", ""),
-                        proposal=values.get("proposal", ""),
-                        data_needs=[{"dataset": d, "why": why} for d in needs if d],
-                    )
-                elif action == "submit":
-                    links = [x for x in values.get("links", "").split() if x]
-                    challenges.submit_result(
-                        session,
-                        principal,
-                        slug,
-                        team=values.get("team", ""),
-                        title=values.get("title", ""),
-                        text=values.get("text", ""),
-                        links=links,
-                    )
-                else:
-                    raise NotFound("No such page.")
-
-        await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        return error_page(request, exc)
-    return RedirectResponse(f"{PREFIX}/challenges/{slug}?done={action}", status_code=303)

@@ -1,8 +1,11 @@
-"""The partner's page: my grants with their data, end dates and terms (accepting the terms
-activates a grant), and my API tokens (never their secrets).
+"""The partner's page: my teams, my grants with their data, end dates and terms (accepting the
+terms activates a grant), each grant's extra-data requests with a form to ask for more, and my
+API tokens (never their secrets) with forms to issue and revoke them.
 
 Granted datasets open on their normal dataset pages: the access policy lets an active grant's
-holder see them, and nobody else.
+holder see them, and nobody else. The forms' handlers live in ``pages_token_forms.py`` and
+``pages_challenge_forms.py``; after a failed form they render this page again with
+:func:`render_partner`.
 """
 
 from __future__ import annotations
@@ -14,47 +17,89 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from datenschatz.access.policy import Principal
+from datenschatz.access.policy import Principal, Scope
 from datenschatz.db.governance_release_models import Challenge
 from datenschatz.errors import DatenschatzError, Unauthorized
-from datenschatz.governance import grants
-from datenschatz.governance.tokens import list_tokens
+from datenschatz.governance import challenges, grants, own_tokens
 from datenschatz.hub import Hub
 from datenschatz.web import session as web_session
 from datenschatz.web.deps import HubDep, PrincipalDep
+from datenschatz.web.formkit import FormState, Submitted, is_access_error, read_form
 from datenschatz.web.rendering import PREFIX, error_page, page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 
+# Confirmations after a form (``?done=``), each a text ``partner.done.<name>``.
+DONE = frozenset({"token_revoked", "extra", "accepted"})
+
+
 def partner_context(hub: Hub, principal: Principal) -> dict[str, Any]:
     with hub.session() as session:
-        mine = grants.list_grants(session, principal)
+        teams = [
+            t for t in challenges.list_teams(session, principal) if principal.name in t.members
+        ]
+        team_ids = {t.id for t in teams}
+        # My grants: those of my teams (admins and reviewers see more grants on /web/admin).
+        mine = [g for g in grants.list_grants(session, principal) if g.team_id in team_ids]
         slugs = sorted({g.challenge for g in mine})
         terms = {
             c.slug: c.terms
             for c in session.scalars(select(Challenge).where(Challenge.slug.in_(slugs)))
         }
-        tokens = list_tokens(session, principal.name) if principal.user_id is not None else []
-    return {"grants": mine, "terms": terms, "tokens": tokens}
+        extra = {g.id: grants.list_extra_requests(session, principal, g.id) for g in mine}
+        tokens = own_tokens.list_own_tokens(session, principal)
+    scopes = [s.value for s in Scope if s is not Scope.ADMIN or principal.is_admin]
+    return {
+        "teams": teams,
+        "team_names": {t.id: t.name for t in teams},
+        "grants": mine,
+        "terms": terms,
+        "extra": extra,
+        "tokens": tokens,
+        "scopes": scopes,
+    }
+
+
+def render_partner(
+    request: Request,
+    hub: Hub,
+    principal: Principal,
+    form: FormState | None = None,
+    http_status: int = 200,
+) -> Response:
+    """The partner page; with ``form``, a failed form shows its error and the entered values."""
+    web = web_session.current(request)
+    if web is None or principal.anonymous:
+        return RedirectResponse(f"{PREFIX}/login", status_code=303)
+    try:
+        context = partner_context(hub, principal)
+    except DatenschatzError as exc:
+        return error_page(request, exc)
+    done = request.query_params.get("done", "")
+    return page(
+        request,
+        "partner.html",
+        http_status=http_status,
+        csrf=web.csrf,
+        form=form,
+        done=done if done in DONE and form is None else None,
+        **context,
+    )
 
 
 @router.get("/partner", response_class=HTMLResponse)
 def partner(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
-    web = web_session.current(request)
-    if web is None or principal.anonymous:
-        return RedirectResponse(f"{PREFIX}/login", status_code=303)
-    return page(request, "partner.html", csrf=web.csrf, **partner_context(hub, principal))
+    return render_partner(request, hub, principal)
 
 
 @router.post("/grants/{grant_id}/accept")
 async def accept(grant_id: int, request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
+    submitted: Submitted | None = None
     try:
-        async with request.form(max_files=0) as form:
-            csrf = form.get("csrf")
-            web_session.check_csrf(request, csrf if isinstance(csrf, str) else None)
+        submitted = await read_form(request)
         if principal.anonymous:
-            raise Unauthorized("Sign in first.")
+            raise Unauthorized("Sign in first.", key="auth.sign_in_first")
 
         def run() -> None:
             with hub.session() as session:
@@ -62,5 +107,8 @@ async def accept(grant_id: int, request: Request, hub: HubDep, principal: Princi
 
         await run_in_threadpool(run)
     except DatenschatzError as exc:
-        return error_page(request, exc)
-    return RedirectResponse(f"{PREFIX}/partner", status_code=303)
+        if submitted is None or is_access_error(exc):
+            return error_page(request, exc)
+        state = FormState.of(f"accept-{grant_id}", exc, submitted)
+        return render_partner(request, hub, principal, state, exc.status)
+    return RedirectResponse(f"{PREFIX}/partner?done=accepted#grant-{grant_id}", status_code=303)

@@ -1,0 +1,128 @@
+"""What the web forms share: reading a submitted form, and a form that failed.
+
+A handler reads the form with :func:`read_form` (checking the session's CSRF token first), calls
+its service, and on a service error renders its page again with a :class:`FormState`: the
+form's id, the service's message and the values the user entered, so nothing typed is lost.
+Templates show it with the macros of ``_forms.html``. Secrets (passwords) are never put back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+from datenschatz.errors import DatenschatzError, Forbidden, InputError, Unauthorized
+from datenschatz.web import session as web_session
+
+# Form fields that are never echoed back into a page.
+SECRET_FIELDS = frozenset({"csrf", "password", "password2"})
+
+
+def text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A submitted form: single values (stripped) and the lists of repeated fields."""
+
+    values: dict[str, str]
+    lists: dict[str, list[str]]
+    secrets: dict[str, str] = field(default_factory=dict)
+
+    def get(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def getlist(self, name: str) -> list[str]:
+        return [v for v in self.lists.get(name, []) if v]
+
+    def kept(self) -> dict[str, Any]:
+        """The values to show again after an error (lists for repeated fields)."""
+        kept: dict[str, Any] = dict(self.values)
+        kept.update({k: v for k, v in self.lists.items() if k in MULTI})
+        return kept
+
+
+# Fields a form repeats (checkboxes, multiple selects): kept as lists.
+MULTI = frozenset({"scope", "dataset", "datasets", "reviewers"})
+
+
+def _submitted(form: FormData) -> Submitted:
+    values: dict[str, str] = {}
+    lists: dict[str, list[str]] = {}
+    secrets: dict[str, str] = {}
+    for key, raw in form.multi_items():
+        if not isinstance(raw, str):
+            continue
+        if key in SECRET_FIELDS:
+            secrets[key] = raw  # passwords keep their spaces and are never shown again
+            continue
+        value = raw.strip()
+        values[key] = value
+        lists.setdefault(key, []).append(value)
+    return Submitted(values, lists, secrets)
+
+
+async def read_form(request: Request) -> Submitted:
+    """The form of a POST, after checking the session's CSRF token (401/403 otherwise)."""
+    async with request.form(max_files=0) as form:
+        csrf = form.get("csrf")
+        web_session.check_csrf(request, csrf if isinstance(csrf, str) else None)
+        return _submitted(form)
+
+
+@dataclass(frozen=True)
+class FormState:
+    """A form that failed: which one, why, and what the user had entered."""
+
+    id: str
+    error: str
+    values: dict[str, Any]
+    parameter: str | None = None
+
+    @classmethod
+    def of(cls, form_id: str, exc: DatenschatzError, submitted: Submitted | None) -> FormState:
+        parameter = exc.details.get("parameter")
+        return cls(
+            form_id,
+            exc.message,
+            submitted.kept() if submitted else {},
+            str(parameter) if parameter is not None else None,
+        )
+
+
+def is_access_error(exc: DatenschatzError) -> bool:
+    """Not signed in, or not allowed: such errors answer an error page, not the form again."""
+    return isinstance(exc, Unauthorized | Forbidden)
+
+
+def positive_int(value: str, parameter: str) -> int | None:
+    """A whole number above zero, or None for an empty field."""
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise InputError(f"{parameter} must be a whole number.", parameter=parameter) from None
+    if number <= 0:
+        raise InputError(f"{parameter} must be above zero.", parameter=parameter)
+    return number
+
+
+def utc_time(value: str, parameter: str, *, required: bool = True) -> datetime | None:
+    """A ``datetime-local`` field (``YYYY-MM-DDTHH:MM``, or a date) read as UTC."""
+    if not value:
+        if required:
+            raise InputError(f"Give {parameter}.", parameter=parameter)
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"{parameter} must be a date and time (YYYY-MM-DDTHH:MM).", parameter=parameter
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
