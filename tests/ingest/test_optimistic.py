@@ -158,3 +158,39 @@ def test_bad_files_fail_alike_through_the_pipeline(sqlite_hub: Hub, case: dict[s
         assert session.scalar(select(func.count()).select_from(Version)) == 0
     assert list(sqlite_hub.store.files()) == []
     assert sqlite_hub.store.partials() == []
+
+
+def test_windows_1252_further_down_is_found_by_the_pass_and_read_carefully(
+    sqlite_hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ASCII head does not prove UTF-8: the one pass skips the full validation, DuckDB
+    refuses the first Windows-1252 byte, and the careful reading transcodes the file."""
+    rows = regular_rows(SAMPLE_ROWS + 500)
+    rows[-3] = rows[-3].rsplit(";", 1)[0] + ";Börnig"
+    path = tmp_path / "windows.csv"
+    path.write_bytes(("\n".join([HEADER, *rows]) + "\n").encode("cp1252"))
+    careful, optimistic = ingest_both(sqlite_hub, monkeypatch, path)
+    assert optimistic == careful
+    assert careful[1]["details"]["encoding"] == optimistic[1]["details"]["encoding"]
+    assert any(row[-1] == "Börnig" for row in optimistic[2])
+
+
+@pytest.mark.usefixtures("optimistic")
+def test_invalid_utf8_further_down_is_refused_with_its_line(
+    sqlite_hub: Hub, tmp_path: Path
+) -> None:
+    """A head with UTF-8 umlauts makes the file UTF-8 for sure; a stray byte below is an error
+    naming its line, whichever reading meets it first."""
+    rows = regular_rows(SAMPLE_ROWS + 500)
+    rows[0] = rows[0].rsplit(";", 1)[0] + ";Börnig"
+    data = ("\n".join([HEADER, *rows]) + "\n").encode("utf-8")
+    bad_line = len(rows) - 1  # the header is line 1
+    lines = data.split(b"\n")
+    lines[bad_line - 1] = lines[bad_line - 1].replace(b"HER-", b"H\xe4R-", 1)
+    path = tmp_path / "kaputt.csv"
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(errors.IngestError) as caught:
+        ingest_file(sqlite_hub, path, dataset="kaputt", actor="test")
+    assert caught.value.details["line"] == bad_line
+    assert "UTF-8" in caught.value.message
+    assert list(sqlite_hub.store.files()) == []

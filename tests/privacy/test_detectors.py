@@ -74,6 +74,27 @@ def test_value_detectors_find_the_entity_and_its_row(
     assert hits.get(entity) == [2]
 
 
+def test_a_repeated_value_counts_once_per_cell(tmp_path: Path) -> None:
+    """The prefilter runs over distinct values; counts and rows still speak of cells."""
+    email = "anna.schulte@example.org"
+    path = tmp_path / "t.parquet"
+    con = duck.cursor()
+    try:
+        con.execute(
+            f"COPY (SELECT CASE WHEN range % 10 = 3 THEN '{email}' ELSE 'Herne' END AS wert "
+            f"FROM range(1000)) TO '{path}' (FORMAT parquet)"
+        )
+        column = scan_parquet(con, path).column("wert")
+    finally:
+        con.close()
+    assert column is not None
+    assert column.non_null == 1000
+    assert column.distinct_ratio == 0.002
+    hit = column.hits["email"]
+    assert hit.count == 100
+    assert hit.rows == [4, 14, 24, 34, 44]
+
+
 @pytest.mark.parametrize(
     "value",
     [

@@ -1,7 +1,8 @@
 """CSV, TSV and TXT files: sniff, parse once in DuckDB, infer types from every row.
 
 The head of the file decides encoding, delimiter, quoting and preamble (see
-:mod:`datenschatz.ingest.sniff`). A file sniffed as UTF-8 is validated in full (chunked);
+:mod:`datenschatz.ingest.sniff`). A file sniffed as UTF-8 is validated in full (chunked; in the
+optimistic pass of a large file, DuckDB's reader validates every field instead);
 files in other encodings are transcoded to a UTF-8 temp file in chunks (bounded memory).
 DuckDB reads the file with every column as VARCHAR, :mod:`datenschatz.ingest.infer` types the
 columns from all rows in one aggregate pass, and the returned SELECT converts them. Columns whose
@@ -58,15 +59,26 @@ _FOUND = re.compile(r"Found: (\d+)")
 _DUCKDB_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
-def read_csv(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) -> Staged:
-    """Parse a delimited text file with DuckDB on ``con``; see the module docstring."""
+def read_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions, *, optimistic: bool = True
+) -> Staged:
+    """Parse a delimited text file with DuckDB on ``con``; see the module docstring.
+
+    A large UTF-8 file is first read in one optimistic pass (unless ``optimistic`` is false).
+    """
     shown = options.display_name or path.name
     with path.open("rb") as fh:
         head = fh.read(sniff.HEAD_BYTES)
         complete = not fh.read(1)
     if not head.strip():
         raise IngestError("The file is empty or contains only blank lines.", file=shown)
-    encoding = _check_utf8(path, sniff.sniff_encoding(head, file=shown), shown)
+    sniffed = sniff.sniff_encoding(head, file=shown)
+    # The optimistic pass reads every field as text, and DuckDB refuses any that is not UTF-8:
+    # it skips the full validation here. A file that is not UTF-8 further down fails that pass,
+    # and the careful reading starts over, validating (and transcoding Windows-1252).
+    large = path.stat().st_size >= OPTIMISTIC_MIN_BYTES and optimistic
+    unchecked = large and not sniffed.transcode
+    encoding = sniffed if unchecked else _check_utf8(path, sniffed, shown)
     temps: list[Path] = []
     try:
         source = path
@@ -86,10 +98,11 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions)
         }
 
         def careful() -> Staged:
+            if unchecked:
+                return read_csv(con, path, options, optimistic=False)
             return _read_careful(con, source, dialect, names, details, temps, shown)
 
         guess = None
-        large = source.stat().st_size >= OPTIMISTIC_MIN_BYTES
         if large and len(names) > 1 and not dialect.sample_is_all:
             text = f"read_csv({_csv_options(source, dialect, len(names))})"
             rows = Source(con, text, table=False)

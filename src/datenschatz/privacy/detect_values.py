@@ -1,7 +1,9 @@
 """Value detectors: personal data in a table's cells, found without reading it row by row.
 
-One DuckDB pass over the whole table counts, for every text column, the cells matching a cheap
-regular expression per entity type (the *prefilter*). Only for the (column, entity) pairs with
+For every text column, one DuckDB pass groups the cells by value and counts, over the distinct
+values weighted by how often each occurs, those matching a cheap regular expression per entity
+type (the *prefilter*): a column of district names or status codes is matched a handful of
+times, not once per row. Only for the (column, entity) pairs with
 candidates, a second small query fetches at most :data:`CHECK_ROWS` matching rows, whose
 matches are validated in Python (IBAN and VAT checksums with python-stdnum, phone numbers with
 phonenumbers, the MaLo check digit, ...). The count is then estimated from the share of valid
@@ -298,32 +300,26 @@ def scan(
     ``columns`` are (name, DuckDB type, Table Schema type). Returns per column the hits with
     counts and example row numbers, and how unique its values are.
 
-    Pass 1 reads every column once with one combined regular expression (RE2 matches the
-    alternation in one pass); pass 2 counts the single entity types only in the columns with
-    candidates; pass 3 validates a sample of candidates per entity in Python.
+    Pass 1 groups every text column by value and runs one combined regular expression (RE2
+    matches the alternation in one pass) over its distinct values; pass 2 counts the single
+    entity types only in the columns with candidates, again over distinct values; pass 3
+    validates a sample of candidate cells per entity in Python.
     """
     names = names if names is not None else load_names()
     texts = [(c, _q(c)) for c, d, _t in columns if _text_expr(c, d)]
     numbers = [(c, _q(c)) for c, d, _t in columns if _numeric_expr(c, d)]
     selects = ["count(*)"]
-    for _column, expr in texts:
-        selects += [
-            f"count({expr})",
-            f"approx_count_distinct({expr})",
-            f"count(*) FILTER (WHERE regexp_matches({expr}, {sql_string(TEXT_UNION)}))",
-        ]
     for _column, expr in numbers:
         selects.append(f"count(*) FILTER (WHERE {expr} {ELEVEN_DIGITS})")
     counts = con.execute(f"SELECT {', '.join(selects)} FROM {source}").fetchone()
     assert counts is not None
     total = int(counts[0])
     by_column = {name: ColumnScan(name, ttype) for name, _d, ttype in columns}
+    text_counts = _text_counts(con, source, [expr for _c, expr in texts])
     position = 1
     candidates: list[tuple[str, str]] = []
-    for column, expr in texts:
+    for (column, expr), (non_null, distinct, matching) in zip(texts, text_counts, strict=True):
         scan_col = by_column[column]
-        non_null, distinct, matching = (int(v or 0) for v in counts[position : position + 3])
-        position += 3
         scan_col.non_null = non_null
         if non_null:
             scan_col.distinct_ratio = round(min(1.0, distinct / non_null), 4)
@@ -345,6 +341,32 @@ def scan(
         if ttype == "date" or duck_type.upper() == "DATE":
             _birth_dates(con, source, column, by_column[column])
     return TableScan(total, list(by_column.values()))
+
+
+def _grouped(source: str, expr: str) -> str:
+    """The distinct non-null values of ``expr`` as ``v`` with their number of cells ``n``."""
+    return f"(SELECT {expr} AS v, count(*) AS n FROM {source} WHERE {expr} IS NOT NULL GROUP BY 1)"
+
+
+def _text_counts(
+    con: duckdb.DuckDBPyConnection, source: str, exprs: Sequence[str]
+) -> list[tuple[int, int, int]]:
+    """(non-null cells, distinct values, cells matching the prefilter) per text column.
+
+    The prefilter runs once per distinct value; its count weighs each value by its cells.
+    """
+    if not exprs:
+        return []
+    union = sql_string(TEXT_UNION)
+    parts = [
+        f"SELECT {i} AS i, coalesce(sum(n), 0), count(*), "
+        f"coalesce(sum(n) FILTER (WHERE regexp_matches(v, {union})), 0) "
+        f"FROM {_grouped(source, expr)}"
+        for i, expr in enumerate(exprs)
+    ]
+    rows = con.execute(" UNION ALL ".join(parts)).fetchall()
+    found = {int(i): (int(nn), int(d), int(m)) for i, nn, d, m in rows}
+    return [found[i] for i in range(len(exprs))]
 
 
 def _uniqueness(
@@ -372,11 +394,15 @@ def _entities(
     """Count each entity type in a column with candidates, then validate samples."""
     union = sql_string(TEXT_UNION)
     selects = [
-        f"count(*) FILTER (WHERE regexp_matches({expr}, {sql_string(e.pattern)}))" for e in ENTITIES
+        f"coalesce(sum(n) FILTER (WHERE regexp_matches(v, {sql_string(e.pattern)})), 0)"
+        for e in ENTITIES
     ]
-    selects.append(f"count(*) FILTER (WHERE regexp_matches({expr}, {sql_string(_NAME_PAIR)}))")
+    selects.append(
+        f"coalesce(sum(n) FILTER (WHERE regexp_matches(v, {sql_string(_NAME_PAIR)})), 0)"
+    )
     counts = con.execute(
-        f"SELECT {', '.join(selects)} FROM {source} WHERE regexp_matches({expr}, {union})"
+        f"SELECT {', '.join(selects)} FROM {_grouped(source, expr)} "
+        f"WHERE regexp_matches(v, {union})"
     ).fetchone()
     assert counts is not None
     for entity, value in zip(ENTITIES, counts[:-1], strict=True):
@@ -459,12 +485,14 @@ def scan_name_column(
     )
     listed = "(SELECT name FROM __ds_names)"
     try:
-        counts = con.execute(
-            "SELECT "
-            + ", ".join(f"count(*) FILTER (WHERE trim({_q(c)}) IN {listed})" for c in text_columns)
-            + f" FROM {source}"
-        ).fetchone()
-        assert counts is not None
+        # Over each column's distinct values, weighted by their cells (see _text_counts).
+        parts = [
+            f"SELECT {i} AS i, coalesce(sum(n) FILTER (WHERE trim(v) IN {listed}), 0) "
+            f"FROM {_grouped(source, _q(c))}"
+            for i, c in enumerate(text_columns)
+        ]
+        found = dict(con.execute(" UNION ALL ".join(parts)).fetchall())
+        counts = [found[i] for i in range(len(text_columns))]
         for column, value in zip(text_columns, counts, strict=True):
             scan_col = table.column(column)
             n = int(value or 0)
