@@ -4,10 +4,16 @@ Every error a user can cause is a :class:`DatenschatzError` with an HTTP status,
 machine code and a public message. The public message never contains SQL, internal paths or
 a personal value; ``details`` holds structured, safe context (file name, line, column,
 parameter). Internal detail goes to the log only.
+
+The message is English (API, CLI, logs). An error a web user meets also names a text ``key``
+(``errors.<key>`` in the web UI's catalogs) and the ``params`` that text needs beyond the
+details; the web UI shows that text in the page's language. ``key`` may also be set on a class.
+Neither is part of the JSON error shape.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -16,11 +22,22 @@ class DatenschatzError(Exception):
 
     status: int = 500
     code: str = "internal_error"
+    key: str | None = None
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        **details: Any,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = {k: v for k, v in details.items() if v is not None}
+        if key is not None:
+            self.key = key
+        self.params: dict[str, Any] = dict(params or {})
 
     def to_dict(self) -> dict[str, Any]:
         """The one JSON error shape."""

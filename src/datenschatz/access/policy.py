@@ -215,17 +215,18 @@ def ensure_dataset(session: Session, principal: Principal, slug: str) -> Dataset
     """
     dataset = session.scalar(select(Dataset).where(Dataset.slug == slug))
     if dataset is None:
-        raise NotFound("No such dataset.", dataset=slug)
+        raise NotFound("No such dataset.", key="not_found.dataset", dataset=slug)
     if dataset.status is DatasetStatus.WITHDRAWN:
         if _sees(principal, dataset, as_published=True):
             raise Gone(
                 "The dataset was withdrawn.",
+                key="gone.dataset",
                 dataset=slug,
                 reason=withdrawal_reason(session, dataset),
             )
-        raise NotFound("No such dataset.", dataset=slug)
+        raise NotFound("No such dataset.", key="not_found.dataset", dataset=slug)
     if not can_see_dataset(principal, dataset):
-        raise NotFound("No such dataset.", dataset=slug)
+        raise NotFound("No such dataset.", key="not_found.dataset", dataset=slug)
     return dataset
 
 
@@ -255,22 +256,24 @@ def ensure_version(
         for version in readable:
             if version.number == number:
                 return version
-    raise NotFound("No such version.", dataset=slug, version=number)
+    raise NotFound("No such version.", key="not_found.version", dataset=slug, version=number)
 
 
 def ensure_scope(principal: Principal, scope: Scope | str) -> None:
     """Unauthorized for anonymous callers, Forbidden for a token without ``scope``."""
     if principal.anonymous:
-        raise Unauthorized("Sign in or send an API token.")
+        raise Unauthorized("Sign in or send an API token.", key="auth.sign_in")
     if str(scope) not in principal.scopes:
-        raise Forbidden(f"This token lacks the scope {scope}.", scope=str(scope))
+        raise Forbidden(
+            f"This token lacks the scope {scope}.", key="auth.scope_missing", scope=str(scope)
+        )
 
 
 def ensure_admin(principal: Principal) -> None:
     """Admin routes: an admin with the ``admin`` scope; everyone else gets 401/403."""
     ensure_scope(principal, Scope.ADMIN)
     if not principal.is_admin:
-        raise Forbidden("Only admins may do this.")
+        raise Forbidden("Only admins may do this.", key="access.admin_only")
 
 
 def ensure_can_edit(session: Session, principal: Principal, slug: str) -> Dataset:
@@ -282,16 +285,20 @@ def ensure_can_edit(session: Session, principal: Principal, slug: str) -> Datase
     """
     dataset = session.scalar(select(Dataset).where(Dataset.slug == slug))
     if dataset is None:
-        raise NotFound("No such dataset.", dataset=slug)
+        raise NotFound("No such dataset.", key="not_found.dataset", dataset=slug)
     allowed = not principal.anonymous and (
         principal.is_admin or dataset.organization_id in principal.steward_org_ids
     )
     if not allowed and not _sees(principal, dataset, as_published=False):
-        raise NotFound("No such dataset.", dataset=slug)
+        raise NotFound("No such dataset.", key="not_found.dataset", dataset=slug)
     if principal.anonymous:
-        raise Unauthorized("Sign in or send an API token to change this dataset.")
+        raise Unauthorized(
+            "Sign in or send an API token to change this dataset.", key="auth.sign_in_to_edit"
+        )
     if not allowed:
-        raise Forbidden("You may not change this dataset.", dataset=slug)
+        raise Forbidden(
+            "You may not change this dataset.", key="access.edit_forbidden", dataset=slug
+        )
     ensure_scope(principal, Scope.WRITE)
     return dataset
 
@@ -300,8 +307,12 @@ def ensure_can_manage_measures(principal: Principal) -> None:
     """Recording and changing the city's measures: admins and stewards, with write scope."""
     if not principal.roles & {Role.ADMIN, Role.STEWARD}:
         if principal.anonymous:
-            raise Unauthorized("Sign in or send an API token to record measures.")
-        raise Forbidden("Only admins and stewards record measures.")
+            raise Unauthorized(
+                "Sign in or send an API token to record measures.", key="auth.sign_in_for_measures"
+            )
+        raise Forbidden(
+            "Only admins and stewards record measures.", key="access.measures_forbidden"
+        )
     ensure_scope(principal, Scope.WRITE)
 
 
@@ -335,9 +346,10 @@ def ensure_can_decide_release(principal: Principal, kind: ReviewerKind, question
     if principal.is_admin:
         return
     if Role.REVIEWER not in principal.roles:
-        raise Forbidden("Only the release board decides releases.")
+        raise Forbidden("Only the release board decides releases.", key="access.board_only")
     if principal.reviewer_kinds and kind not in principal.reviewer_kinds:
         raise Forbidden(
             f"The {kind.value.replace('_', ' ')} answers the {question} question.",
+            key="access.other_reviewer",
             question=question,
         )

@@ -314,6 +314,7 @@ def validate_metadata(values: dict[str, Any]) -> DatasetMetadata:
     if unknown:
         raise InputError(
             f"Unknown metadata field {unknown[0]!r}.",
+            key="metadata.unknown_field",
             field=unknown[0],
             parameter=unknown[0],
         )
@@ -326,6 +327,7 @@ def validate_metadata(values: dict[str, Any]) -> DatasetMetadata:
         message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
         raise InputError(
             f"Invalid metadata field {'.'.join(loc) or name!r}: {message}.",
+            key="metadata.invalid_field",
             field=".".join(loc) or name,
             parameter=name,
         ) from None
@@ -370,6 +372,7 @@ def apply_metadata(
         if name in changes:
             raise InputError(
                 f"The metadata field {name!r} is computed from the data and cannot be set.",
+                key="metadata.computed_field",
                 field=name,
                 parameter=name,
             )
@@ -390,13 +393,19 @@ def apply_metadata(
         absent = replace and require_mandatory and name not in values and name != "licence"
         if cleared or absent:
             raise InputError(
-                f"The metadata field {name!r} is mandatory.", field=name, parameter=name
+                f"The metadata field {name!r} is mandatory.",
+                key="metadata.mandatory_field",
+                field=name,
+                parameter=name,
             )
     meta = validate_metadata(values)
     for name in MANDATORY:
         if name in changes and not getattr(meta, name):
             raise InputError(
-                f"The metadata field {name!r} is mandatory.", field=name, parameter=name
+                f"The metadata field {name!r} is mandatory.",
+                key="metadata.mandatory_field",
+                field=name,
+                parameter=name,
             )
     group_ids = _group_ids(session, groups) if groups is not None else None
 
@@ -438,11 +447,22 @@ def _group_ids(session: Session, groups: Any) -> list[int]:
     if isinstance(groups, str):
         groups = [g for g in (part.strip() for part in groups.split(",")) if g]
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-        raise InputError("groups is a list of group slugs.", field="groups", parameter="groups")
+        raise InputError(
+            "groups is a list of group slugs.",
+            key="metadata.groups_list",
+            field="groups",
+            parameter="groups",
+        )
     found = dict(session.execute(select(Group.slug, Group.id).where(Group.slug.in_(groups))).all())
     for slug in groups:
         if slug not in found:
-            raise InputError(f"Unknown group {slug!r}.", field="groups", parameter="groups")
+            raise InputError(
+                f"Unknown group {slug!r}.",
+                key="metadata.unknown_group",
+                params={"group": slug},
+                field="groups",
+                parameter="groups",
+            )
     return [found[slug] for slug in dict.fromkeys(groups)]
 
 

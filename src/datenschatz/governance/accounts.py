@@ -52,6 +52,8 @@ def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InputError(
             f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
+            key="account.password_short",
+            params={"min": MIN_PASSWORD_LENGTH},
             parameter="password",
         )
     return _hasher.hash(password)
@@ -118,6 +120,7 @@ def check_name(name: str) -> str:
     if not _NAME.fullmatch(name):
         raise InputError(
             "A user name has 2-100 characters: lower-case letters, digits, '.', '_', '-'.",
+            key="account.name_invalid",
             parameter="name",
         )
     return name
@@ -126,14 +129,14 @@ def check_name(name: str) -> str:
 def get_user(session: Session, name: str) -> User:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        raise NotFound("No such user.", user=name)
+        raise NotFound("No such user.", key="account.no_user", user=name)
     return user
 
 
 def _organization(session: Session, slug: str) -> Organization:
     org = session.scalar(select(Organization).where(Organization.slug == slug))
     if org is None:
-        raise NotFound("No such organization.", organization=slug)
+        raise NotFound("No such organization.", key="not_found.organization", organization=slug)
     return org
 
 
@@ -143,6 +146,7 @@ def _parse_role(role: Role | str) -> Role:
     except ValueError:
         raise InputError(
             f"Unknown role {role!r}; known: {', '.join(r.value for r in Role)}.",
+            key="account.role_unknown",
             parameter="role",
         ) from None
 
@@ -155,6 +159,7 @@ def _parse_kind(kind: ReviewerKind | str | None) -> ReviewerKind | None:
     except ValueError:
         raise InputError(
             f"Unknown reviewer kind {kind!r}; known: {', '.join(k.value for k in ReviewerKind)}.",
+            key="account.reviewer_kind_unknown",
             parameter="reviewer_kind",
         ) from None
 
@@ -172,16 +177,29 @@ def add_role(
     role = _parse_role(role)
     kind = _parse_kind(reviewer_kind)
     if role is Role.STEWARD and not org:
-        raise InputError("A steward belongs to an organization: give --org.", parameter="org")
+        raise InputError(
+            "A steward belongs to an organization: give --org.",
+            key="account.steward_needs_org",
+            parameter="org",
+        )
     if role is not Role.STEWARD and org:
-        raise InputError("Only stewards belong to an organization.", parameter="org")
+        raise InputError(
+            "Only stewards belong to an organization.",
+            key="account.org_only_steward",
+            parameter="org",
+        )
     if role is Role.REVIEWER and kind is None:
         raise InputError(
             "A reviewer needs a kind: data_owner, data_protection_officer or ethics_reviewer.",
+            key="account.reviewer_needs_kind",
             parameter="reviewer_kind",
         )
     if role is not Role.REVIEWER and kind is not None:
-        raise InputError("Only reviewers have a reviewer kind.", parameter="reviewer_kind")
+        raise InputError(
+            "Only reviewers have a reviewer kind.",
+            key="account.kind_only_reviewer",
+            parameter="reviewer_kind",
+        )
     org_id = _organization(session, org).id if org else None
     existing = session.scalar(
         select(Membership).where(
@@ -255,7 +273,7 @@ def create_user(
     """Create an account, optionally with a first role and a password."""
     check_name(name)
     if session.scalar(select(User.id).where(User.name == name)) is not None:
-        raise Conflict("A user with this name exists.", user=name)
+        raise Conflict("A user with this name exists.", key="account.name_taken", user=name)
     user = User(name=name, password_hash=hash_password(password) if password else None)
     session.add(user)
     session.flush()
@@ -308,7 +326,7 @@ def authenticate(session: Session, name: str, password: str) -> Principal:
     user = session.scalar(select(User).where(User.name == name))
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
-        raise Unauthorized("Wrong user name or password.")
+        raise Unauthorized("Wrong user name or password.", key="auth.wrong_credentials")
     if user.password_hash and _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return principal_for_user(session, user.id)
@@ -328,7 +346,9 @@ def principal_for_user(
     """
     user = session.get(User, user_id)
     if user is None or not user.active:
-        raise Unauthorized("This account does not exist or is deactivated.")
+        raise Unauthorized(
+            "This account does not exist or is deactivated.", key="auth.account_inactive"
+        )
     memberships = list(session.scalars(select(Membership).where(Membership.user_id == user_id)))
     roles = frozenset(m.role for m in memberships)
     stewarded = frozenset(

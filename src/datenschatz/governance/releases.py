@@ -72,6 +72,7 @@ def required_questions(setting: str) -> list[Question]:
     except ValueError:
         raise InputError(
             "release_decisions names technical, political and/or ethical.",
+            key="release.decisions_param",
             parameter="release_decisions",
         ) from None
     return sorted(set(questions), key=list(Question).index)
@@ -187,7 +188,7 @@ def _get(
         dataset = session.get(Dataset, release.dataset_id)
         if dataset is not None and policy.can_see_release(principal, release, dataset):
             return release
-    raise NotFound("No such release request.", release=release_id)
+    raise NotFound("No such release request.", key="not_found.release", release=release_id)
 
 
 def release_status(session: Session, principal: Principal, release_id: int) -> ReleaseInfo:
@@ -209,6 +210,7 @@ def list_releases(
         except ValueError:
             raise InputError(
                 "status is one of " + ", ".join(s.value for s in ReleaseStatus) + ".",
+                key="release.status_param",
                 parameter="status",
             ) from None
     if dataset is not None:
@@ -316,6 +318,7 @@ def _check_failed(dataset: Dataset, version: Version, checks: list[dict[str, Any
     return CheckFailed(
         "The version cannot be published: "
         + " ".join(c["reason"] for c in checks if not c["passed"]),
+        key="release.check_failed",
         dataset=dataset.slug,
         version=version.number,
         checks=checks,
@@ -390,7 +393,9 @@ def _parse_level(level: str) -> ReleaseLevel:
     try:
         return ReleaseLevel(level)
     except ValueError:
-        raise InputError("level is public or partner.", parameter="level") from None
+        raise InputError(
+            "level is public or partner.", key="release.level_param", parameter="level"
+        ) from None
 
 
 def request_release(
@@ -408,7 +413,9 @@ def request_release(
     """
     target_level = _parse_level(level)
     if not purpose.strip():
-        raise InputError("Say what the release is for.", parameter="purpose")
+        raise InputError(
+            "Say what the release is for.", key="release.purpose_missing", parameter="purpose"
+        )
     failure: CheckFailed | None = None
     with hub.session() as session:
         dataset = policy.ensure_can_edit(session, principal, slug)
@@ -422,6 +429,7 @@ def request_release(
         if pending is not None:
             raise Conflict(
                 "The dataset already has a pending release request.",
+                key="release.already_pending",
                 dataset=slug,
                 release=pending,
             )
@@ -440,7 +448,9 @@ def _parse_question(question: str) -> Question:
         return Question(question)
     except ValueError:
         raise InputError(
-            "question is technical, political or ethical.", parameter="question"
+            "question is technical, political or ethical.",
+            key="release.question_param",
+            parameter="question",
         ) from None
 
 
@@ -457,6 +467,7 @@ def _checklist(answers: dict[str, Any] | None) -> dict[str, str]:
     if unknown:
         raise InputError(
             f"Unknown checklist item {unknown[0]!r}; items: {', '.join(ETHICS_CHECKLIST)}.",
+            key="release.checklist_unknown",
             parameter="checklist",
         )
     return {k: str(v).strip() for k, v in answers.items() if str(v).strip()}
@@ -571,15 +582,19 @@ def decide(
         if release.status is not ReleaseStatus.PENDING:
             raise Conflict(
                 f"The release request is {release.status.value}, not pending.",
+                key="release.not_pending",
                 release=release_id,
             )
         if asked.value not in release.required:
             raise InputError(
-                f"This release does not need the {asked.value} decision.", parameter="question"
+                f"This release does not need the {asked.value} decision.",
+                key="release.decision_not_needed",
+                parameter="question",
             )
         if approve and _same_person(release, principal):
             raise Forbidden(
                 "Four-eyes principle: the requester may not approve their own release.",
+                key="release.four_eyes",
                 release=release_id,
             )
         done = session.scalar(
@@ -588,15 +603,22 @@ def decide(
             )
         )
         if done is not None:
-            raise Conflict(f"The {asked.value} question is already decided.", release=release_id)
+            raise Conflict(
+                f"The {asked.value} question is already decided.",
+                key="release.already_decided",
+                release=release_id,
+            )
         answers = _checklist(checklist)
         if not approve and not reason:
-            raise InputError("A rejection needs its reason.", parameter="reason")
+            raise InputError(
+                "A rejection needs its reason.", key="release.reason_missing", parameter="reason"
+            )
         if approve and asked is Question.ETHICAL:
             missing = [k for k in ETHICS_CHECKLIST if k not in answers]
             if missing:
                 raise InputError(
                     "The ethics checklist needs an answer for: " + ", ".join(missing) + ".",
+                    key="release.checklist_incomplete",
                     parameter="checklist",
                     missing=missing,
                 )
@@ -636,6 +658,7 @@ def cancel(hub: Hub, principal: Principal, release_id: int, reason: str = "") ->
         if release.status is not ReleaseStatus.PENDING:
             raise Conflict(
                 f"The release request is {release.status.value}, not pending.",
+                key="release.not_pending",
                 release=release_id,
             )
         release.status = ReleaseStatus.CANCELLED
@@ -661,12 +684,17 @@ def withdraw(hub: Hub, principal: Principal, slug: str, *, reason: str) -> dict[
     """
     reason = reason.strip()
     if not reason:
-        raise InputError("A withdrawal needs its public reason.", parameter="reason")
+        raise InputError(
+            "A withdrawal needs its public reason.",
+            key="release.withdraw_reason_missing",
+            parameter="reason",
+        )
     with hub.session() as session:
         dataset = policy.ensure_can_edit(session, principal, slug)
         if dataset.status is not DatasetStatus.PUBLISHED:
             raise Conflict(
                 f"Only a published dataset can be withdrawn; this one is {dataset.status.value}.",
+                key="release.withdraw_unpublished",
                 dataset=slug,
             )
         version = dataset.published_version

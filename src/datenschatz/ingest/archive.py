@@ -46,6 +46,7 @@ def member_path(name: str, archive: str) -> PurePosixPath | None:
     if not normalised or "\x00" in normalised:
         raise IngestError(
             "The archive has a member with an empty or invalid name.",
+            key="ingest.archive_member_name",
             file=archive,
             member=shown_member(name),
         )
@@ -53,6 +54,7 @@ def member_path(name: str, archive: str) -> PurePosixPath | None:
         raise IngestError(
             f"The archive member '{shown_member(name)}' has an absolute path; "
             "archives must only hold relative names.",
+            key="ingest.archive_member_outside",
             file=archive,
             member=shown_member(name),
         )
@@ -60,6 +62,7 @@ def member_path(name: str, archive: str) -> PurePosixPath | None:
     if ".." in parts:
         raise IngestError(
             f"The archive member '{shown_member(name)}' points outside the archive (\"..\").",
+            key="ingest.archive_member_outside",
             file=archive,
             member=shown_member(name),
         )
@@ -68,6 +71,7 @@ def member_path(name: str, archive: str) -> PurePosixPath | None:
     if not parts:
         raise IngestError(
             "The archive has a member with an empty or invalid name.",
+            key="ingest.archive_member_name",
             file=archive,
             member=shown_member(name),
         )
@@ -90,6 +94,8 @@ def check_archive(
     if len(infos) > max_members:
         raise TooLarge(
             f"The archive has {len(infos)} members; at most {max_members} are allowed.",
+            key="ingest.archive_too_many",
+            params={"count": len(infos), "max": max_members},
             file=archive,
         )
     members: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
@@ -101,6 +107,7 @@ def check_archive(
         if _is_symlink(info):
             raise IngestError(
                 f"The archive member '{shown}' is a symbolic link; links are not accepted.",
+                key="ingest.archive_link",
                 file=archive,
                 member=shown,
             )
@@ -109,6 +116,7 @@ def check_archive(
         if info.flag_bits & 0x1:
             raise IngestError(
                 f"The archive member '{shown}' is encrypted; upload it without a password.",
+                key="ingest.archive_encrypted",
                 file=archive,
                 member=shown,
             )
@@ -116,6 +124,7 @@ def check_archive(
         if key in seen:
             raise IngestError(
                 f"The archive holds the member '{shown}' more than once.",
+                key="ingest.archive_duplicate",
                 file=archive,
                 member=shown,
             )
@@ -125,6 +134,8 @@ def check_archive(
             raise TooLarge(
                 f"The archive unpacks to more than {options.max_unpacked_bytes} bytes "
                 "(limit DATENSCHATZ_MAX_UNPACKED_BYTES).",
+                key="ingest.archive_too_large",
+                params={"limit_bytes": options.max_unpacked_bytes},
                 file=archive,
                 member=shown,
             )
@@ -141,6 +152,8 @@ def _check_ratio(
             f"The archive member '{shown}' is compressed more than "
             f"{options.max_compression_ratio}:1, which looks like a zip bomb "
             "(limit DATENSCHATZ_MAX_COMPRESSION_RATIO).",
+            key="ingest.zip_bomb",
+            params={"ratio": options.max_compression_ratio},
             file=archive,
             member=shown,
         )
@@ -175,6 +188,7 @@ def extract_zip(
                 if not target.resolve().is_relative_to(root):  # defence in depth
                     raise IngestError(
                         "An archive member points outside the archive.",
+                        key="ingest.archive_member_outside",
                         file=archive,
                         member=shown_member(info.filename),
                     )
@@ -182,7 +196,9 @@ def extract_zip(
                 budget -= _extract_member(zf, info, target, written, budget, options, archive)
     except zipfile.BadZipFile:
         _remove(written, created_dirs)
-        raise IngestError("The file is not a valid zip archive.", file=archive) from None
+        raise IngestError(
+            "The file is not a valid zip archive.", key="ingest.archive_invalid", file=archive
+        ) from None
     except BaseException:
         _remove(written, created_dirs)
         raise
@@ -221,6 +237,8 @@ def _extract_member(
                     raise TooLarge(
                         f"The archive unpacks to more than {options.max_unpacked_bytes} bytes "
                         "(limit DATENSCHATZ_MAX_UNPACKED_BYTES).",
+                        key="ingest.archive_too_large",
+                        params={"limit_bytes": options.max_unpacked_bytes},
                         file=archive,
                         member=shown,
                     )
@@ -228,6 +246,7 @@ def _extract_member(
                     raise IngestError(
                         f"The archive member '{shown}' is larger than the archive declares; "
                         "the archive is damaged or forged.",
+                        key="ingest.archive_damaged",
                         file=archive,
                         member=shown,
                     )
@@ -236,6 +255,7 @@ def _extract_member(
     except FileExistsError:
         raise IngestError(
             f"The archive holds the member '{shown}' more than once.",
+            key="ingest.archive_duplicate",
             file=archive,
             member=shown,
         ) from None
@@ -243,6 +263,7 @@ def _extract_member(
         raise IngestError(
             f"The archive member '{shown}' is damaged (its data does not match its checksum "
             "or declared size).",
+            key="ingest.archive_damaged",
             file=archive,
             member=shown,
         ) from None
@@ -250,6 +271,7 @@ def _extract_member(
         raise IngestError(
             f"The archive member '{shown}' uses a compression method that is not supported; "
             "use plain zip (deflate).",
+            key="ingest.archive_compression",
             file=archive,
             member=shown,
         ) from None

@@ -63,6 +63,7 @@ def parse_option(text: str) -> Crs:
             return of_code(f"EPSG:{int(match.group(1))}")
     raise IngestError(
         "The CRS must be given as an EPSG code, e.g. EPSG:25832.",
+        key="ingest.crs_parameter",
         parameter="crs",
     )
 
@@ -145,11 +146,14 @@ def is_geographic(
         if from_option:
             raise IngestError(
                 f"{crs.label} is not a coordinate reference system known here.",
+                key="ingest.crs_parameter",
                 parameter="crs",
             )
         raise IngestError(
             f"The file's coordinate reference system ({crs.label}) is not known here; "
             "give the CRS with --crs, e.g. --crs EPSG:25832.",
+            key="ingest.crs_unknown",
+            params={"crs": crs.label},
             file=file,
         )
     x, y = float(row[0]), float(row[1])

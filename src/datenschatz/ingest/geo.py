@@ -88,7 +88,11 @@ def read_shapefile_zip(
             key=lambda f: f.relative_to(tmp).as_posix().lower(),
         )
         if not shps:
-            raise IngestError("The zip archive holds no Shapefile (.shp).", file=shown)
+            raise IngestError(
+                "The zip archive holds no Shapefile (.shp).",
+                key="ingest.zip_without_shapefile",
+                file=shown,
+            )
         chosen = shps[0]
         member = chosen.relative_to(tmp).as_posix()
         warnings = []
@@ -102,6 +106,8 @@ def read_shapefile_zip(
             raise IngestError(
                 f"The Shapefile {member} has no {' and no '.join(missing)} part in the archive; "
                 "zip all parts (.shp, .shx, .dbf, .prj).",
+                key="ingest.shapefile_parts_missing",
+                params={"shapefile": member, "parts": ", ".join(missing)},
                 file=shown,
             )
         details: dict[str, Any] = {
@@ -252,9 +258,19 @@ def _layers(
         ).fetchone()
     except duckdb.Error as exc:
         log.info("ST_Read_Meta failed on %s: %s", shown, exc)
-        raise IngestError(f"The file cannot be read as {label}.", file=shown) from None
+        raise IngestError(
+            f"The file cannot be read as {label}.",
+            key="ingest.unreadable_format",
+            params={"format": label},
+            file=shown,
+        ) from None
     if row is None or row[0] != driver:
-        raise IngestError(f"The file cannot be read as {label}.", file=shown)
+        raise IngestError(
+            f"The file cannot be read as {label}.",
+            key="ingest.unreadable_format",
+            params={"format": label},
+            file=shown,
+        )
     layers = []
     for raw in row[1] or []:
         geometry_fields = raw.get("geometry_fields") or []
@@ -269,7 +285,7 @@ def _layers(
             )
         )
     if not layers:
-        raise IngestError("The file has no layers.", file=shown)
+        raise IngestError("The file has no layers.", key="ingest.no_layers", file=shown)
     return layers
 
 
@@ -313,7 +329,10 @@ def _materialise(
     except duckdb.Error as exc:
         log.info("GDAL failed reading %s: %s", shown, exc)
         raise IngestError(
-            f"The file cannot be read as {label}; it may be damaged.", file=shown
+            f"The file cannot be read as {label}; it may be damaged.",
+            key="ingest.unreadable_format",
+            params={"format": label},
+            file=shown,
         ) from None
 
 
@@ -381,6 +400,7 @@ def _refuse_unreadable_geojson(
             f"{len(bad)} feature(s) have a geometry that cannot be read (not a valid GeoJSON "
             "geometry, e.g. coordinates that are not numbers or an unknown type): "
             f"feature{'s' if len(bad) > 1 else ''} {feature_list(bad, len(bad))}.",
+            key="ingest.geometry_unreadable",
             file=shown,
             feature=bad[0],
             features=bad[:5],

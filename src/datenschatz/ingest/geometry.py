@@ -203,6 +203,8 @@ def _decide_crs(
         raise IngestError(
             f"The coordinates look like longitude/latitude, but {source.label} is a projected "
             "CRS; if they are longitude/latitude, give the CRS with --crs EPSG:4326.",
+            key="ingest.lonlat_but_projected_crs",
+            params={"crs": source.label},
             file=shown,
         )
     if source is None:
@@ -239,7 +241,13 @@ def _refuse_outside(
             f"The coordinates are beyond ±180/±90{where}, so they are not longitude/latitude "
             f"as the file declares or implies ({source.label}): {PROJECTED_HINT}."
         )
-    raise IngestError(message, file=shown, feature=first[0] if first else None)
+    raise IngestError(
+        message,
+        key="ingest.projected_without_crs" if source is None else "ingest.coordinates_outside",
+        params={"crs": source.label if source else ""},
+        file=shown,
+        feature=first[0] if first else None,
+    )
 
 
 def _check_transformed(
@@ -264,6 +272,8 @@ def _check_transformed(
         raise IngestError(
             f"The coordinates cannot be transformed from {source.label} to EPSG:4326; "
             "check the CRS (give it with --crs).",
+            key="ingest.transform_failed",
+            params={"crs": source.label},
             file=shown,
         ) from None
     if row and row[0]:
@@ -271,6 +281,8 @@ def _check_transformed(
             f"{row[0]} feature(s) do not lie on the globe after transformation from "
             f"{source.label} to EPSG:4326 (first: feature {row[1]}); check the CRS "
             "(give it with --crs).",
+            key="ingest.transform_failed",
+            params={"crs": source.label},
             file=shown,
             feature=int(row[1]),
         )
@@ -307,6 +319,8 @@ def _check_validity(
             "(e.g. a polygon ring with fewer than four points or a ring that is not closed): "
             f"feature{'s' if broken_count > 1 else ''} {feature_list(broken_first, broken_count)}."
             " Fix them in the source.",
+            key="ingest.geometry_broken",
+            params={"total": total},
             file=shown,
             feature=broken_first[0],
             features=broken_first,
@@ -317,6 +331,8 @@ def _check_validity(
             f"{count} of {total} features have an invalid geometry (e.g. a self-intersecting "
             f"polygon): feature{'s' if count > 1 else ''} {feature_list(first, count)}. "
             "Fix them in the source, or ingest with --make-valid to repair them.",
+            key="ingest.geometry_invalid",
+            params={"total": total},
             file=shown,
             feature=first[0],
             features=first,

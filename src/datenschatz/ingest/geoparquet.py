@@ -45,11 +45,20 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOpti
             described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     except duckdb.Error as exc:
         log.info("Parquet read of %s failed: %s", shown, exc)
-        raise IngestError("The file cannot be read as Parquet.", file=shown) from None
+        raise IngestError(
+            "The file cannot be read as Parquet.",
+            key="ingest.unreadable_format",
+            params={"format": "Parquet"},
+            file=shown,
+        ) from None
     types = {str(r[0]): str(r[1]) for r in described}
     geo_columns: dict[str, Any] = geo.get("columns", {}) if geo else {}
     if not isinstance(geo_columns, dict):
-        raise IngestError("The file's GeoParquet metadata is malformed.", file=shown)
+        raise IngestError(
+            "The file's GeoParquet metadata is malformed.",
+            key="ingest.geoparquet_metadata",
+            file=shown,
+        )
     spatial = [c for c, t in types.items() if t.startswith("GEOMETRY") or c in geo_columns]
     if not spatial:
         return Staged(
@@ -76,10 +85,16 @@ def _geo_metadata(con: duckdb.DuckDBPyConnection, path: Path, shown: str) -> dic
         parsed = json.loads(bytes(row[0]).decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise IngestError(
-            "The file's GeoParquet metadata ('geo') is not valid JSON.", file=shown
+            "The file's GeoParquet metadata ('geo') is not valid JSON.",
+            key="ingest.geoparquet_metadata",
+            file=shown,
         ) from None
     if not isinstance(parsed, dict):
-        raise IngestError("The file's GeoParquet metadata is malformed.", file=shown)
+        raise IngestError(
+            "The file's GeoParquet metadata is malformed.",
+            key="ingest.geoparquet_metadata",
+            file=shown,
+        )
     return parsed
 
 
@@ -102,6 +117,8 @@ def _check_encoding(name: str, dtype: str, meta: Any, shown: str) -> None:
         raise UnsupportedFormat(
             f"The GeoParquet geometry column '{name}' uses the encoding "
             f"'{encoding or 'unknown'}'; only WKB is supported.",
+            key="ingest.geoparquet_encoding",
+            params={"encoding": encoding or "?"},
             file=shown,
             column=name,
         )
@@ -121,6 +138,7 @@ def _column_crs(name: str, dtype: str, meta: Any, shown: str) -> Crs | None:
             return crsmod.from_text(value)
         raise IngestError(
             f"The GeoParquet metadata gives no usable CRS for column '{name}'.",
+            key="ingest.geoparquet_crs",
             file=shown,
             column=name,
         )
@@ -176,7 +194,10 @@ def _stage(
         except duckdb.Error as exc:
             log.info("GeoParquet read of %s failed: %s", shown, exc)
             raise IngestError(
-                "The file cannot be read as GeoParquet; it may be damaged.", file=shown
+                "The file cannot be read as GeoParquet; it may be damaged.",
+                key="ingest.unreadable_format",
+                params={"format": "GeoParquet"},
+                file=shown,
             ) from None
         finally:
             con.execute(f"DROP TABLE IF EXISTS {sql_ident(raw)}")
@@ -222,6 +243,7 @@ def _refuse_unreadable(
     raise IngestError(
         f"{count} feature(s) have a geometry that is not valid WKB: "
         f"feature{'s' if count > 1 else ''} {feature_list(first, count)}.",
+        key="ingest.geometry_not_wkb",
         file=shown,
         feature=first[0],
         features=first,

@@ -297,6 +297,7 @@ def check_names(
         if not name:
             raise IngestError(
                 f"{what.capitalize()} {position} has no name; every column needs a name.",
+                key="ingest.column_unnamed",
                 file=file,
                 line=line,
                 column=position,
@@ -306,6 +307,8 @@ def check_names(
             raise IngestError(
                 f"{what.capitalize()}s {first} and {position} have the same name; "
                 "column names must be unique (ignoring case).",
+                key="ingest.column_duplicate",
+                params={"first": first, "second": position},
                 file=file,
                 line=line,
                 column=name,

@@ -79,16 +79,20 @@ def ingest_file(
     )
     shown = options.display_name or path.name
     if not path.is_file():
-        raise InputError("The file does not exist or is not a regular file.", file=shown)
+        raise InputError(
+            "The file does not exist or is not a regular file.", key="ingest.not_a_file", file=shown
+        )
     size = path.stat().st_size
     if size > hub.settings.max_upload_bytes:
         raise TooLarge(
             f"The file is larger than the limit of {hub.settings.max_upload_bytes} bytes "
             "(DATENSCHATZ_MAX_UPLOAD_BYTES).",
+            key="ingest.too_large",
+            params={"limit_bytes": hub.settings.max_upload_bytes},
             file=shown,
         )
     if size == 0:
-        raise IngestError("The file is empty.", file=shown)
+        raise IngestError("The file is empty.", key="ingest.empty", file=shown)
     fmt = readers.detect_format(path, shown)
     con = hub.duckdb(spatial=fmt in readers.SPATIAL_FORMATS)
     staged = None
@@ -161,7 +165,7 @@ def commit_version(
         stored = hub.store.write(con, staged.select_sql, prefix=dataset)
     try:
         if stored.row_count == 0:
-            raise IngestError("The file has no data rows.", file=source.name)
+            raise IngestError("The file has no data rows.", key="ingest.no_rows", file=source.name)
         progress("reporting")
         schema, quality, bbox = build_report(con, hub.store.path(stored.relpath), staged)
         for attempt in range(1, RETRIES + 1):

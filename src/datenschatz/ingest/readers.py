@@ -57,6 +57,8 @@ def detect_format(path: Path, name: str | None = None) -> str:
             f"Unsupported or unrecognised file format ({suffix or 'no extension'}). "
             "Supported: CSV, TSV, TXT, XLSX, JSON, NDJSON, GeoJSON, zipped Shapefile, "
             "GeoPackage, Parquet, GeoParquet.",
+            key="ingest.unsupported_format",
+            params={"suffix": suffix or "?"},
             file=shown,
         )
     return fmt
@@ -111,6 +113,7 @@ def read(
     if reader is None:
         raise UnsupportedFormat(
             "A zip archive must contain a Shapefile (.shp with .shx, .dbf and .prj).",
+            key="ingest.zip_without_shapefile",
             file=options.display_name or path.name,
         )
     return reader(con, path, options)

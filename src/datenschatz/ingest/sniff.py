@@ -100,6 +100,7 @@ def sniff_encoding(head: bytes, *, file: str) -> Encoding:
             "The file is not text: it contains NUL bytes"
             + (" (it looks like UTF-16 without byte-order mark; save it as UTF-8)" if utf16 else "")
             + ".",
+            key="ingest.not_text_nul",
             file=file,
             line=line_at(head, head.index(b"\x00")),
         )
@@ -121,6 +122,7 @@ def _refuse_binary(text: str, file: str) -> None:
         first = _CONTROL.search(text)
         raise IngestError(
             "The file does not look like text: it contains many control characters.",
+            key="ingest.not_text_controls",
             file=file,
             line=text.count("\n", 0, first.start() if first else 0) + 1,
         )
@@ -262,7 +264,9 @@ def sniff_dialect(text: str, *, complete: bool, file: str) -> Dialect:
     ``complete`` says whether ``text`` is the whole file (otherwise its last line may be cut).
     """
     if not text.strip():
-        raise IngestError("The file is empty or contains only blank lines.", file=file)
+        raise IngestError(
+            "The file is empty or contains only blank lines.", key="ingest.empty", file=file
+        )
     quote = _quote_char(text)
     layouts: list[tuple[tuple[bool, int, int, int], str, _Layout, list[_Record], bool]] = []
     for rank, delimiter in enumerate(DELIMITERS):
@@ -308,7 +312,9 @@ def _single_column(text: str, quote: str, complete: bool, newline: str, file: st
                 _sample(records, index, 1),
                 everything,
             )
-    raise IngestError("The file is empty or contains only blank lines.", file=file)
+    raise IngestError(
+        "The file is empty or contains only blank lines.", key="ingest.empty", file=file
+    )
 
 
 def _check_header_width(records: list[_Record], layout: _Layout, file: str) -> None:
@@ -319,6 +325,8 @@ def _check_header_width(records: list[_Record], layout: _Layout, file: str) -> N
             f"Line {before[-1].start} has {len(before[-1].fields)} fields but the rows below "
             f"it have {layout.width}; if it is the header, every row needs a value (or an "
             "empty field) for each column.",
+            key="ingest.header_wider",
+            params={"fields": len(before[-1].fields), "width": layout.width},
             file=file,
             line=before[-1].start,
         )

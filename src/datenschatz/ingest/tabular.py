@@ -135,7 +135,12 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # a damaged file can fail anywhere inside openpyxl
             log.info("cannot open workbook %s: %s", shown, exc)
-            raise IngestError("The file is not a readable XLSX workbook.", file=shown) from None
+            raise IngestError(
+                "The file is not a readable XLSX workbook.",
+                key="ingest.unreadable_format",
+                params={"format": "XLSX"},
+                file=shown,
+            ) from None
         try:
             return _read_sheet(con, workbook, options, shown)
         finally:
@@ -147,11 +152,13 @@ def _read_sheet(
 ) -> Staged:
     names = [ws.title for ws in workbook.worksheets]
     if not names:
-        raise IngestError("The workbook has no worksheet.", file=shown)
+        raise IngestError("The workbook has no worksheet.", key="ingest.no_sheet", file=shown)
     title = options.sheet or names[0]
     if title not in names:
         raise IngestError(
             f"The workbook has no worksheet named {title!r}; it has: {', '.join(names)}.",
+            key="ingest.sheet_missing",
+            params={"sheets": ", ".join(names)},
             file=shown,
             sheet=title,
             available=names,
@@ -163,7 +170,9 @@ def _read_sheet(
         if len(head) >= HEADER_SCAN_ROWS:
             break
     if not head:
-        raise IngestError("The worksheet is empty.", file=shown, sheet=title)
+        raise IngestError(
+            "The worksheet is empty.", key="ingest.sheet_empty", file=shown, sheet=title
+        )
     index = _header_index(head)
     header_row, header_cells = head[index]
     width = _last_filled(header_cells)
@@ -175,6 +184,7 @@ def _read_sheet(
             raise IngestError(
                 f"Row {number} has a value in column {get_column_letter(extra)}, "
                 "which has no header.",
+                key="ingest.cell_without_header",
                 file=shown,
                 sheet=title,
                 line=number,
@@ -185,6 +195,7 @@ def _read_sheet(
     if not table.lines:
         raise IngestError(
             f"The worksheet has no data rows below its header (row {header_row}).",
+            key="ingest.no_rows_below_header",
             file=shown,
             sheet=title,
             line=header_row,
@@ -262,6 +273,7 @@ class _Flattener:
                 raise IngestError(
                     f"Two different keys both become the column {name!r} when nested "
                     "objects are flattened; rename one of them.",
+                    key="ingest.flattened_name_clash",
                     file=shown,
                     line=line,
                     column=name,
@@ -300,6 +312,7 @@ def _decode(data: bytes, shown: str, line: int | None = None) -> str:
         before = data[: exc.start]
         raise IngestError(
             "JSON must be UTF-8; the file holds bytes of another encoding.",
+            key="ingest.not_utf8",
             file=shown,
             line=line or before.count(b"\n") + 1,
             column=exc.start - (before.rfind(b"\n") + 1) + 1,
@@ -307,7 +320,13 @@ def _decode(data: bytes, shown: str, line: int | None = None) -> str:
 
 
 def _syntax_error(message: str, shown: str, line: int, column: int) -> IngestError:
-    return IngestError(f"Invalid JSON: {message}.", file=shown, line=line, column=column)
+    return IngestError(
+        f"Invalid JSON: {message}.",
+        key="ingest.json_syntax",
+        file=shown,
+        line=line,
+        column=column,
+    )
 
 
 def _position(text: str, index: int) -> tuple[int, int]:
@@ -318,11 +337,12 @@ def _position(text: str, index: int) -> tuple[int, int]:
 def _array_records(text: str, shown: str) -> Iterator[tuple[int, Any]]:
     index = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
     if index >= len(text):
-        raise IngestError("The file is empty.", file=shown)
+        raise IngestError("The file is empty.", key="ingest.empty", file=shown)
     if text[index] != "[":
         raise IngestError(
             "A JSON file must hold an array of objects ([{...}, ...]); "
             "for one object per line use the .ndjson extension.",
+            key="ingest.json_not_array",
             file=shown,
             line=_position(text, index)[0],
             column=_position(text, index)[1],
@@ -378,6 +398,8 @@ def _load_records(
         if not isinstance(record, dict):
             raise IngestError(
                 f"Record {count:,} is not a JSON object; every record must be an object.",
+                key="ingest.json_record_not_object",
+                params={"record": count},
                 file=shown,
                 line=line,
                 feature=count - 1,
@@ -385,10 +407,10 @@ def _load_records(
         table.append(flat.row(record, shown, line), line)
     table.flush()
     if not table.lines:
-        raise IngestError("The file holds no records.", file=shown)
+        raise IngestError("The file holds no records.", key="ingest.no_records", file=shown)
     names = flat.columns()
     if not names:
-        raise IngestError("The records have no fields.", file=shown)
+        raise IngestError("The records have no fields.", key="ingest.no_fields", file=shown)
     check_names(names, file=shown, what="field")
     fixed = {
         f"c{i}": "JSON"

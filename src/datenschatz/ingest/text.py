@@ -71,7 +71,9 @@ def read_csv(
         head = fh.read(sniff.HEAD_BYTES)
         complete = not fh.read(1)
     if not head.strip():
-        raise IngestError("The file is empty or contains only blank lines.", file=shown)
+        raise IngestError(
+            "The file is empty or contains only blank lines.", key="ingest.empty", file=shown
+        )
     sniffed = sniff.sniff_encoding(head, file=shown)
     # The optimistic pass reads every field as text, and DuckDB refuses any that is not UTF-8:
     # it skips the full validation here. A file that is not UTF-8 further down fails that pass,
@@ -148,6 +150,7 @@ def _read_careful(
     if result.rows == 0:
         raise IngestError(
             f"The file has no data rows below its header (line {dialect.header_line}).",
+            key="ingest.no_rows_below_header",
             file=shown,
             line=dialect.header_line,
         )
@@ -255,7 +258,11 @@ def _transcode(
                     pending = len(exc.object) - len(chunk)
                     line = lines + chunk[: max(exc.start - pending, 0)].count(b"\n")
                     raise IngestError(
-                        f"The file is not valid {encoding.label}.", file=shown, line=line
+                        f"The file is not valid {encoding.label}.",
+                        key="ingest.bad_encoding",
+                        params={"encoding": encoding.label},
+                        file=shown,
+                        line=line,
                     ) from None
                 if single_byte:
                     cp1252_seen = cp1252_seen or sniff.has_cp1252_bytes(chunk)
@@ -288,6 +295,7 @@ def _check_utf8(path: Path, encoding: sniff.Encoding, shown: str) -> sniff.Encod
         return sniff.WINDOWS_1252
     raise IngestError(
         "The file is not valid UTF-8: it holds bytes of another encoding.",
+        key="ingest.not_utf8",
         file=shown,
         line=invalid,
     )
@@ -296,6 +304,7 @@ def _check_utf8(path: Path, encoding: sniff.Encoding, shown: str) -> sniff.Encod
 def _mixed_encoding(path: Path, shown: str) -> IngestError:
     return IngestError(
         "The file mixes UTF-8 with another encoding; save it in one encoding (UTF-8).",
+        key="ingest.mixed_encoding",
         file=shown,
         line=_first_invalid_utf8(path),
     )
@@ -353,9 +362,16 @@ def _diagnose(
     if row is None:
         found = _DUCKDB_LINE.search(str(exc))
         line = int(found.group(1)) if found else None
-        return IngestError("The file could not be parsed as CSV.", file=shown, line=line)
+        return IngestError(
+            "The file could not be parsed as CSV.",
+            key="ingest.csv_unparsable",
+            file=shown,
+            line=line,
+        )
     kind, offset, detail = str(row[0]), int(row[1]), str(row[2])
     line = _line_of_offset(source, offset)
+    key = "ingest.csv_unparsable"
+    params: dict[str, object] = {"width": width, "limit_bytes": MAX_LINE_BYTES}
     if kind in {"TOO MANY COLUMNS", "MISSING COLUMNS"}:
         found = _FOUND.search(detail)
         count = int(found.group(1)) if found else None
@@ -365,15 +381,20 @@ def _diagnose(
             else "a different number of fields"
         )
         message = f"Row has {fields}, the header has {width}."
+        key = "ingest.row_width" if count is not None else "ingest.row_width_other"
+        params["fields"] = count
     elif kind == "UNQUOTED VALUE":
         message = "A quoted field is not closed, or text follows its closing quote."
+        key = "ingest.unclosed_quote"
     elif kind in {"INVALID ENCODING", "INVALID UNICODE"}:
         message = "The file is not valid UTF-8: it holds bytes of another encoding."
+        key = "ingest.not_utf8"
     elif kind == "LINE SIZE OVER MAXIMUM":
         message = f"A line is longer than {MAX_LINE_BYTES:,} bytes."
+        key = "ingest.line_too_long"
     else:
         message = "The row could not be parsed as CSV."
-    return IngestError(message, file=shown, line=line)
+    return IngestError(message, key=key, params=params, file=shown, line=line)
 
 
 def _line_of_offset(path: Path, offset: int) -> int:

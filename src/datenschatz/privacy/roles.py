@@ -72,6 +72,7 @@ def parse_role(value: str | ColumnRole, column: str = "") -> ColumnRole:
             + "; valid roles: "
             + ", ".join(r.value for r in ColumnRole)
             + ".",
+            key="privacy.role_unknown",
             parameter="roles",
             column=column or None,
         ) from None
@@ -192,7 +193,11 @@ def set_roles(
     parsed: dict[str, ColumnRole] = {}
     for column, role in roles.items():
         if not column or len(column) > 300:
-            raise InputError("A column name must have 1 to 300 characters.", parameter="roles")
+            raise InputError(
+                "A column name must have 1 to 300 characters.",
+                key="privacy.column_name_length",
+                parameter="roles",
+            )
         parsed[column] = parse_role(role, column)
     existing = _ensure_rows(session, dataset, parsed)
     for column, role in parsed.items():
@@ -263,6 +268,7 @@ def accept_proposed(
         if row is None or row.proposed_role is None:
             raise InputError(
                 f"Column {column!r} has no proposed role yet; scan the version first.",
+                key="privacy.no_proposal",
                 column=column,
             )
         row.role = row.proposed_role

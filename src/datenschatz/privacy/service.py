@@ -90,7 +90,9 @@ def public_report(
         version = ensure_version(session, principal, slug, number)
         stored = stored_report(session, version)
         if stored is None:
-            raise NotFound("This version has no privacy report yet.", dataset=slug)
+            raise NotFound(
+                "This version has no privacy report yet.", key="privacy.no_report", dataset=slug
+            )
         return report_model.public_summary(stored)
 
 

@@ -98,7 +98,7 @@ async def decide_release(
         async with request.form(max_files=0) as form:
             web_session.check_csrf(request, _text(form.get("csrf")))
             if principal.anonymous:
-                raise Unauthorized("Sign in first.")
+                raise Unauthorized("Sign in first.", key="auth.sign_in_first")
             verdict = _text(form.get("verdict"))
             if verdict not in ("approve", "reject"):
                 raise InputError("Approve or reject.", parameter="verdict")

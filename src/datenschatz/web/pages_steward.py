@@ -110,7 +110,7 @@ async def save_metadata(
         async with request.form(max_files=0) as form:
             web_session.check_csrf(request, _text(form.get("csrf")))
             if principal.anonymous or web is None:
-                raise Unauthorized("Sign in first.")
+                raise Unauthorized("Sign in first.", key="auth.sign_in_first")
             changes = _metadata_changes(form)
 
         def run() -> None:
@@ -134,7 +134,7 @@ async def save_roles(slug: str, request: Request, hub: HubDep, principal: Princi
         async with request.form(max_files=0) as form:
             web_session.check_csrf(request, _text(form.get("csrf")))
             if principal.anonymous:
-                raise Unauthorized("Sign in first.")
+                raise Unauthorized("Sign in first.", key="auth.sign_in_first")
             roles = {
                 key.removeprefix("role:"): _text(value)
                 for key, value in form.multi_items()
@@ -157,7 +157,7 @@ async def ask_release(
         async with request.form(max_files=0) as form:
             web_session.check_csrf(request, _text(form.get("csrf")))
             if principal.anonymous:
-                raise Unauthorized("Sign in first.")
+                raise Unauthorized("Sign in first.", key="auth.sign_in_first")
             purpose, level = _text(form.get("purpose")), _text(form.get("level"))
         # A failed automatic check leaves the request recorded with its checks, shown on the page.
         with contextlib.suppress(CheckFailed):

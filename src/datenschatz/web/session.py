@@ -105,9 +105,11 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     """Forbidden unless ``submitted`` is the CSRF token of the request's session."""
     web = current(request)
     if web is None:
-        raise Unauthorized("Sign in first.")
+        raise Unauthorized("Sign in first.", key="auth.sign_in_first")
     if not submitted or not hmac.compare_digest(submitted, web.csrf):
-        raise Forbidden("The form is out of date; reload the page and try again.")
+        raise Forbidden(
+            "The form is out of date; reload the page and try again.", key="auth.form_expired"
+        )
 
 
 def login_csrf(request: Request) -> str:
@@ -133,7 +135,9 @@ def set_login_csrf(request: Request, response: Response, token: str) -> None:
 def check_login_csrf(request: Request, submitted: str | None) -> None:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
-        raise Forbidden("The form is out of date; reload the page and try again.")
+        raise Forbidden(
+            "The form is out of date; reload the page and try again.", key="auth.form_expired"
+        )
 
 
 def sign_in(request: Request, response: Response, hub: Hub, user_id: int) -> None:
