@@ -11,6 +11,11 @@ Who sees which dataset (withdrawn datasets aside):
 - a reviewer: the datasets with a pending release they judge, unpublished versions included;
 - an admin: every dataset.
 
+Who may create a dataset (:func:`ensure_can_create_dataset`): the stewards of an organization
+in that organization, admins in any; both with the ``write`` scope.
+:func:`creatable_organizations` lists those organizations for a form, and
+:func:`can_know_dataset` says whether a caller may learn that a taken slug is taken.
+
 A principal authenticated by a token sees beyond ``public`` only with the ``read`` scope and
 changes things only with ``write``. A withdrawn dataset answers :class:`~datenschatz.errors.Gone`
 (410, with its public reason) to those who could see it while published, and 404 to others.
@@ -27,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from datenschatz.db.governance_models import ReviewerKind, Role
 from datenschatz.db.governance_release_models import ReleaseRequest, ReleaseStatus
-from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, Version
+from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, Organization, Version
 from datenschatz.errors import Forbidden, Gone, NotFound, Unauthorized
 
 __all__ = [
@@ -37,10 +42,13 @@ __all__ = [
     "ReviewerKind",
     "Role",
     "Scope",
+    "can_know_dataset",
     "can_see_dataset",
     "can_see_release",
     "can_see_unpublished",
+    "creatable_organizations",
     "ensure_admin",
+    "ensure_can_create_dataset",
     "ensure_can_decide_release",
     "ensure_can_edit",
     "ensure_can_manage_measures",
@@ -301,6 +309,54 @@ def ensure_can_edit(session: Session, principal: Principal, slug: str) -> Datase
         )
     ensure_scope(principal, Scope.WRITE)
     return dataset
+
+
+def can_know_dataset(principal: Principal, dataset: Dataset) -> bool:
+    """Whether ``principal`` may learn that ``dataset`` exists: :func:`ensure_dataset` answers
+    it (200, or 410 when withdrawn) rather than 404, or the principal may change it."""
+    if not principal.anonymous and (
+        principal.is_admin or dataset.organization_id in principal.steward_org_ids
+    ):
+        return True
+    if dataset.status is DatasetStatus.WITHDRAWN:
+        return _sees(principal, dataset, as_published=True)
+    return can_see_dataset(principal, dataset)
+
+
+def _may_create_in(principal: Principal, org_id: int) -> bool:
+    return not principal.anonymous and (principal.is_admin or org_id in principal.steward_org_ids)
+
+
+def ensure_can_create_dataset(
+    session: Session, principal: Principal, org_slug: str
+) -> Organization:
+    """The organization ``org_slug``, if ``principal`` may create a dataset in it.
+
+    Its stewards may, admins may in any organization, both with the ``write`` scope. Anonymous
+    callers get Unauthorized, an unknown organization NotFound (naming the parameter ``org``),
+    everyone else Forbidden. Organizations are public, so naming one reveals nothing.
+    """
+    if principal.anonymous:
+        raise Unauthorized("Sign in or send an API token to create a dataset.")
+    org = session.scalar(select(Organization).where(Organization.slug == org_slug))
+    if org is None:
+        raise NotFound("No such organization.", parameter="org", org=org_slug)
+    if not _may_create_in(principal, org.id):
+        raise Forbidden("You may not create datasets in this organization.", org=org_slug)
+    ensure_scope(principal, Scope.WRITE)
+    return org
+
+
+def creatable_organizations(session: Session, principal: Principal) -> list[Organization]:
+    """The organizations ``principal`` may create datasets in, by name (empty for most)."""
+    if principal.anonymous or Scope.WRITE not in principal.scopes:
+        return []
+    query = select(Organization).order_by(Organization.name, Organization.slug)
+    if not principal.is_admin:
+        if not principal.steward_org_ids:
+            return []
+        query = query.where(Organization.id.in_(sorted(principal.steward_org_ids)))
+    return list(session.scalars(query))
 
 
 def ensure_can_manage_measures(principal: Principal) -> None:
