@@ -90,7 +90,7 @@ async def login(request: Request, hub: HubDep) -> Response:
     except DatenschatzError as exc:
         return error_page(request, exc)
     if user_id is None:  # pragma: no cover - authenticate returns users only
-        return error_page(request, Unauthorized("Sign in first."))
+        return error_page(request, Unauthorized("Sign in first.", key="auth.sign_in_first"))
     redirect = RedirectResponse(f"{PREFIX}/account", status_code=303)
     web_session.sign_in(request, redirect, hub, user_id)
     return redirect
@@ -121,7 +121,7 @@ def _editable(hub: Hub, principal: Principal) -> list[DatasetInfo]:
 def _signed_in(request: Request, principal: Principal) -> web_session.WebSession:
     web = web_session.current(request)
     if web is None or principal.anonymous:
-        raise Unauthorized("Sign in first.")
+        raise Unauthorized("Sign in first.", key="auth.sign_in_first")
     return web
 
 
@@ -170,7 +170,12 @@ def _store_upload(hub: Hub, upload: UploadFile, target: Path) -> None:
         while chunk := upload.file.read(CHUNK):
             written += len(chunk)
             if written > limit:
-                raise TooLarge(f"The file is larger than {limit} bytes.", file=upload.filename)
+                raise TooLarge(
+                    f"The file is larger than {limit} bytes.",
+                    key="ingest.too_large",
+                    params={"limit_bytes": limit},
+                    file=upload.filename,
+                )
             out.write(chunk)
 
 
@@ -210,10 +215,10 @@ async def upload(slug: str, request: Request, hub: HubDep, principal: PrincipalD
         async with request.form(max_files=1) as form:
             web_session.check_csrf(request, _text(form.get("csrf")))
             if principal.anonymous:
-                raise Unauthorized("Sign in first.")
+                raise Unauthorized("Sign in first.", key="auth.sign_in_first")
             upload_file = form.get("file")
             if not isinstance(upload_file, UploadFile) or not upload_file.filename:
-                raise InputError("Choose a file to upload.", parameter="file")
+                raise InputError("Choose a file to upload.", key="ingest.no_file", parameter="file")
             result = await run_in_threadpool(_ingest, hub, principal, slug, upload_file)
     except DatenschatzError as exc:
         if wants_json:
@@ -276,7 +281,7 @@ def _create(hub: Hub, principal: Principal, values: NewDataset, upload: object) 
     with hub.session() as session:
         new = check_new_dataset(session, principal, values)
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise InputError("Choose a file to upload.", parameter="file")
+        raise InputError("Choose a file to upload.", key="ingest.no_file", parameter="file")
 
     def run(path: Path, options: IngestOptions) -> VersionInfo:
         return create_dataset(hub, principal, new, path, options=options)
@@ -299,7 +304,7 @@ async def create(request: Request, hub: HubDep, principal: PrincipalDep) -> Resp
         async with request.form(max_files=1) as form:
             web_session.check_csrf(request, _text(form.get("csrf")))
             if principal.anonymous:
-                raise Unauthorized("Sign in first.")
+                raise Unauthorized("Sign in first.", key="auth.sign_in_first")
             values = form_values(form)
             result = await run_in_threadpool(_create, hub, principal, values, form.get("file"))
     except DatenschatzError as exc:
