@@ -116,6 +116,7 @@ class RateLimited(DatenschatzError):
 
     status = 429
     code = "rate_limited"
+    key = "rate_limited"
 
 
 class CheckFailed(DatenschatzError):

@@ -27,7 +27,7 @@ from datenschatz.privacy.service import column_roles, update_roles
 from datenschatz.web import session as web_session
 from datenschatz.web.deps import HubDep, PrincipalDep, frequency_label, theme_label
 from datenschatz.web.i18n import language_of
-from datenschatz.web.rendering import PREFIX, error_page, page
+from datenschatz.web.rendering import PREFIX, error_message, error_page, page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 ROLES = tuple(r.value for r in ColumnRole)
@@ -121,7 +121,7 @@ async def save_metadata(
     except InputError as exc:
         assert web is not None
         context = manage_context(hub, principal, slug, language_of(request)[0])
-        context["metadata_error"] = exc.message
+        context["metadata_error"] = error_message(request, exc)
         return page(request, "manage.html", http_status=400, csrf=web.csrf, **context)
     except DatenschatzError as exc:
         return error_page(request, exc)

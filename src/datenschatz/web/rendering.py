@@ -1,7 +1,9 @@
 """Rendering pages: one Jinja environment (autoescaping everything), the page frame, errors.
 
 Pages call :func:`page` with a template and its values; :func:`error_page` turns a
-:class:`~datenschatz.errors.DatenschatzError` into a friendly HTML page with its status.
+:class:`~datenschatz.errors.DatenschatzError` into a friendly HTML page with its status, in the
+page's language (:mod:`datenschatz.web.error_text`); :func:`error_message` gives the same text
+as one line for a form, :func:`error_json` for a script.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from starlette.responses import HTMLResponse
 
 from datenschatz.access.policy import Principal
 from datenschatz.errors import DatenschatzError
+from datenschatz.web.error_text import error_text
 from datenschatz.web.i18n import COOKIE, Translator, catalog, language_of
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -120,9 +123,31 @@ def error_page(request: Request, exc: DatenschatzError) -> HTMLResponse:
         "error.html",
         http_status=exc.status,
         status_code=exc.status,
-        message=exc.message,
+        code=exc.code,
+        err=error_text(exc, language_of(request)[0]),
         reason=reason,
     )
+
+
+# Where in a file: a one-line message names these (a form already shows its fields).
+_IN_FILE = ("file", "member", "sheet", "line", "column", "feature")
+
+
+def error_message(request: Request, exc: DatenschatzError) -> str:
+    """The error as one line in the page's language, with where in a file it is."""
+    lang = language_of(request)[0]
+    text = error_text(exc, lang)
+    texts = catalog(lang)
+    labels = {texts[f"errors.label.{name}"] for name in _IN_FILE}
+    where = "; ".join(f"{label}: {value}" for label, value in text.location if label in labels)
+    return f"{text.message} ({where})" if where else text.message
+
+
+def error_json(request: Request, exc: DatenschatzError) -> dict[str, Any]:
+    """The one error shape for a page's script, its message in the page's language."""
+    body = exc.to_dict()
+    body["error"]["message"] = error_message(request, exc)
+    return body
 
 
 def markup_paragraphs(text: str) -> Markup:
