@@ -50,7 +50,7 @@ from datenschatz.web import session as web_session
 from datenschatz.web.create_form import FormError, form_error, form_values
 from datenschatz.web.deps import HubDep, PrincipalDep
 from datenschatz.web.i18n import Translator, language_of
-from datenschatz.web.rendering import PREFIX, error_page, page
+from datenschatz.web.rendering import PREFIX, error_json, error_page, page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 CHUNK = 1024 * 1024
@@ -222,7 +222,7 @@ async def upload(slug: str, request: Request, hub: HubDep, principal: PrincipalD
             result = await run_in_threadpool(_ingest, hub, principal, slug, upload_file)
     except DatenschatzError as exc:
         if wants_json:
-            return JSONResponse(exc.to_dict(), status_code=exc.status)
+            return JSONResponse(error_json(request, exc), status_code=exc.status)
         return error_page(request, exc)
     if wants_json:
         return JSONResponse(result, status_code=201)
