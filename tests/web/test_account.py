@@ -240,6 +240,7 @@ def test_metadata_form_saves_and_names_the_wrong_field(browser_client: TestClien
     )
     assert bad.status_code == 400
     assert 'id="metadata-error"' in bad.text
-    assert "contact" in bad.text.split('id="metadata-error"')[1].split("</p>")[0]
+    message = bad.text.split('id="metadata-error"')[1].split("</p>")[0]
+    assert "E-Mail-Adresse der Kontaktstelle" in message  # the field, named in German
     empty = browser_client.post("/web/datasets/entwurf/metadata", data={**form, "description": ""})
     assert empty.status_code == 400
