@@ -10,15 +10,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import duckdb
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from datenschatz.config import Settings, load_settings
 from datenschatz.db.session import engine_for, session_scope
 from datenschatz.store import duck
 from datenschatz.store.versions import VersionStore
+
+if TYPE_CHECKING:
+    import duckdb
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 
 @dataclass

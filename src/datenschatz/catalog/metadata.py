@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datenschatz.access.policy import Principal, ensure_can_edit
 from datenschatz.catalog import vocab
 from datenschatz.db.catalog_models import DatasetGroup, Group
 from datenschatz.db.models import Dataset, Version, utcnow
 from datenschatz.errors import InputError
 from datenschatz.governance import audit
+
+if TYPE_CHECKING:
+    # The policy (and the release tables it needs) only for update_metadata: the search index
+    # reads metadata on every catalog commit, and an ingest should not load them.
+    from datenschatz.access.policy import Principal
 
 DEFAULT_LICENCE: Final = "dl-by-de/2.0"
 
@@ -348,6 +352,8 @@ def update_metadata(
     field, and a mandatory field that would be left empty (``replace``) or is being cleared.
     ``groups`` (a list of group slugs) sets the dataset's groups.
     """
+    from datenschatz.access.policy import ensure_can_edit
+
     dataset = ensure_can_edit(session, principal, slug)
     return apply_metadata(session, dataset, changes, actor=principal.name, replace=replace)
 

@@ -1,9 +1,10 @@
-"""Keeping the search index current: documents and facet values of datasets, rebuilt on commit.
+"""The search index: documents and facet values of datasets, rebuilt on commit.
 
-A session listener collects the datasets whose Dataset, Version, Organization or group rows
-changed in a flush, and re-indexes them just before the transaction commits, in the same
-transaction. No other module has to remember to call the index. Every dataset is indexed,
-whatever its status: who may find it is decided at query time by the access policy.
+:mod:`datenschatz.catalog.search_sync` collects the datasets whose Dataset, Version,
+Organization or group rows changed in a flush and calls :func:`reindex` just before the
+transaction commits, in the same transaction. No other module has to remember to call the
+index. Every dataset is indexed, whatever its status: who may find it is decided at query time
+by the access policy.
 """
 
 from __future__ import annotations
@@ -13,22 +14,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, event, inspect, select
+from sqlalchemy import Engine, delete, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from datenschatz.catalog import textnorm, vocab
 from datenschatz.catalog.metadata import dataset_group_slugs, read_metadata
 from datenschatz.catalog.search_backends import backend_for, clear
-from datenschatz.db.catalog_models import DatasetGroup
-from datenschatz.db.models import Dataset, Organization, Version, utcnow
+from datenschatz.db.models import Dataset, Version, utcnow
 from datenschatz.db.search_models import FTS_TABLE, SearchDocument, SearchFacet
 from datenschatz.store.query.exports import Format
 
 log = logging.getLogger(__name__)
 
-_PENDING = "search_pending_datasets"
-_PENDING_ORGS = "search_pending_organizations"
 _TIME_TYPES = frozenset({"date", "datetime"})
 # Download formats every published version has; GeoJSON only with a geometry column.
 TABULAR_FORMATS = (Format.CSV, Format.JSON, Format.XLSX, Format.PARQUET)
@@ -204,42 +202,3 @@ def index_ready(session: Session) -> bool:
         if not _ready[key]:
             log.warning("search index tables missing; run the migrations (datenschatz init)")
     return _ready[key]
-
-
-# --- keeping it current ---------------------------------------------------------------------
-
-
-def _collect(session: Session, _context: Any) -> None:
-    datasets: set[int] = session.info.setdefault(_PENDING, set())
-    organizations: set[int] = session.info.setdefault(_PENDING_ORGS, set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Dataset):
-            datasets.add(obj.id)
-        elif isinstance(obj, Version | DatasetGroup):
-            datasets.add(obj.dataset_id)
-        elif isinstance(obj, Organization):
-            organizations.add(obj.id)
-
-
-def _before_commit(session: Session) -> None:
-    session.flush()  # changes not flushed yet are collected now
-    datasets: set[int] = session.info.pop(_PENDING, set())
-    organizations: set[int] = session.info.pop(_PENDING_ORGS, set())
-    if organizations:
-        datasets.update(
-            session.scalars(
-                select(Dataset.id).where(Dataset.organization_id.in_(organizations))
-            ).all()
-        )
-    if datasets:
-        reindex(session, datasets)
-
-
-def _forget(session: Session, *_args: Any) -> None:
-    session.info.pop(_PENDING, None)
-    session.info.pop(_PENDING_ORGS, None)
-
-
-event.listen(Session, "after_flush", _collect)
-event.listen(Session, "before_commit", _before_commit)
-event.listen(Session, "after_rollback", _forget)

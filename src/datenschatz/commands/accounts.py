@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from datenschatz.errors import InputError
 
@@ -37,6 +36,8 @@ def user_add(
     as_json: JsonOption = False,
 ) -> None:
     """Create user NAME with a role, or give an existing user another role."""
+    from sqlalchemy import select
+
     from datenschatz.cli import emit, handled, load_hub, out
     from datenschatz.db.governance_models import User
     from datenschatz.governance import accounts

@@ -14,15 +14,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
-from datenschatz.access.policy import Principal
 from datenschatz.commands import acting_principal
 from datenschatz.errors import InputError
-from datenschatz.hub import Hub
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from datenschatz.access.policy import Principal
+    from datenschatz.hub import Hub
 
 org_app = typer.Typer(help="Organizations (publishers) and their details.", no_args_is_help=True)
 group_app = typer.Typer(help="Groups (topics) of datasets.", no_args_is_help=True)

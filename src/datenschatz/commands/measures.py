@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from datenschatz.commands import CLI_ADMIN
+from datenschatz.commands import cli_admin
 from datenschatz.errors import InputError
 
 measure_app = typer.Typer(
@@ -47,7 +47,7 @@ def measure_create(
         spec = parse_spec(_read_yaml(file), source=file.name)
         hub = load_hub()
         with hub.session() as session:
-            data = measure_dict(create_measure(session, CLI_ADMIN, spec, replace=replace))
+            data = measure_dict(create_measure(session, cli_admin(), spec, replace=replace))
         if not emit(data, as_json):
             out.print(f"measure {data['name']} recorded (start {data['start']})", highlight=False)
 
@@ -63,7 +63,7 @@ def measure_evaluate(
 
     with handled(as_json):
         hub = load_hub()
-        data = evaluate_measure(hub, CLI_ADMIN, name)
+        data = evaluate_measure(hub, cli_admin(), name)
         if emit(data, as_json):
             return
         for label, key in (("difference-in-differences", "did"), ("before/after", "before_after")):

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from datenschatz.commands import CLI_ADMIN
+from datenschatz.commands import cli_admin
 
 app = typer.Typer(help="Privacy gate: column roles, scans, reports.", no_args_is_help=True)
 
@@ -66,9 +66,9 @@ def roles(
         given = _parse_assignments(assignments or [])
         if given or accept_proposed:
             service.update_roles(
-                hub, CLI_ADMIN, slug, given, accept=accept_proposed, number=version
+                hub, cli_admin(), slug, given, accept=accept_proposed, number=version
             )
-        columns = service.column_roles(hub, CLI_ADMIN, slug, version)
+        columns = service.column_roles(hub, cli_admin(), slug, version)
         if emit(columns, as_json):
             return
         table = Table("column", "role", "confirmed", "proposed", "found")
@@ -113,7 +113,7 @@ def scan(
                 for c in scanned["columns"]
             ]
         else:
-            evaluated = service.privacy_report(hub, CLI_ADMIN, target, version)
+            evaluated = service.privacy_report(hub, cli_admin(), target, version)
             columns = [
                 {
                     "column": c["name"],
@@ -149,7 +149,7 @@ def report(
 
     with handled(as_json):
         hub = load_hub()
-        data = service.privacy_report(hub, CLI_ADMIN, slug, version)
+        data = service.privacy_report(hub, cli_admin(), slug, version)
         if emit(data, as_json):
             return
         _print_verdict(data)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from datenschatz.commands import CLI_ADMIN
+from datenschatz.commands import cli_admin
 from datenschatz.errors import InputError
 
 recipe_app = typer.Typer(help="Recipes: reproducible derived datasets.", no_args_is_help=True)
@@ -33,7 +33,7 @@ def recipe_create(
                 "The recipe file cannot be read as UTF-8 text.", file=file.name
             ) from None
         hub = load_hub()
-        data = create_recipe(hub, CLI_ADMIN, text, source=file.name, output=slug)
+        data = create_recipe(hub, cli_admin(), text, source=file.name, output=slug)
         if not emit(data, as_json):
             out.print(f"recipe of {slug} saved; run it with: datenschatz recipe run {slug}")
 
@@ -52,7 +52,7 @@ def recipe_run(
         if (slug is None) == (not stale):
             raise InputError("Give a dataset SLUG or --stale, not both.", parameter="slug")
         hub = load_hub()
-        infos = run_stale(hub, CLI_ADMIN) if stale else [run_recipe(hub, CLI_ADMIN, slug or "")]
+        infos = run_stale(hub, cli_admin()) if stale else [run_recipe(hub, cli_admin(), slug or "")]
         if not emit([i.to_dict() for i in infos], as_json):
             for info in infos:
                 out.print(f"{info.dataset} v{info.number}: {info.rows:,} rows", highlight=False)
@@ -72,7 +72,7 @@ def recipe_show(
     with handled(as_json):
         hub = load_hub()
         with hub.session() as session:
-            data = show_recipe(session, CLI_ADMIN, slug)
+            data = show_recipe(session, cli_admin(), slug)
         if emit(data, as_json):
             return
         out.print(data["text"], highlight=False, markup=False)
@@ -91,7 +91,7 @@ def lineage(
     with handled(as_json):
         hub = load_hub()
         with hub.session() as session:
-            data = lineage_of(session, CLI_ADMIN, slug)
+            data = lineage_of(session, cli_admin(), slug)
         if emit(data, as_json):
             return
         for item in data["derived_from"]:

@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
-from datenschatz.access.policy import Principal
 from datenschatz.commands import acting_principal
 from datenschatz.errors import InputError
-from datenschatz.hub import Hub
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from datenschatz.access.policy import Principal
+    from datenschatz.hub import Hub
 
 release_app = typer.Typer(help="Release requests and the board's decisions.", no_args_is_help=True)
 challenge_app = typer.Typer(help="Data challenges, teams and applications.", no_args_is_help=True)

@@ -1,9 +1,7 @@
 """Governance: accounts, API tokens, the hash-chained audit log, releases and grants.
 
-Importing this package registers its tables with the relational metadata.
+Each module imports the table modules it uses (``db/governance_models.py``,
+``db/governance_release_models.py``); this package itself imports nothing, so that recording an
+audit event does not load the release and challenge tables. ``db/registry.py`` loads every
+table module where all are needed at once (Alembic, the schema tests).
 """
-
-from datenschatz.db import governance_models as governance_models
-from datenschatz.db import governance_release_models as governance_release_models
-
-__all__ = ["governance_models", "governance_release_models"]

@@ -9,15 +9,20 @@ from __future__ import annotations
 import threading
 from functools import cache
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from datenschatz.errors import ConfigError
+
+if TYPE_CHECKING:
+    # Imported where a connection is made: the hub (and so every command) imports this module.
+    import duckdb
 
 
 @cache
 def spatial_extension_path() -> Path:
     """The spatial extension file shipped by the ``duckdb-extension-spatial`` wheel."""
+    import duckdb
+
     try:
         import duckdb_extension_spatial
     except ImportError:  # pragma: no cover - the package is a hard dependency
@@ -42,6 +47,8 @@ def connect(
     spatial: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection; spatial loaded from the wheel unless told otherwise."""
+    import duckdb
+
     config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,

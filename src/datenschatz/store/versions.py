@@ -15,10 +15,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from datenschatz.store.duck import sql_string
+
+if TYPE_CHECKING:
+    import duckdb
 
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
 CHUNK = 1024 * 1024

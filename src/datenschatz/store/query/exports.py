@@ -23,11 +23,9 @@ import tempfile
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 
 from datenschatz.errors import InputError
 from datenschatz.store.duck import sql_string
@@ -44,6 +42,11 @@ from datenschatz.store.query.render import (
     xlsx_value,
 )
 from datenschatz.store.query.table import ROW_ID, Column, Table
+
+if TYPE_CHECKING:
+    # pyarrow (and numpy under it) is imported by the writers that use it: the catalog, and
+    # so every ingest, imports this module for :class:`Format` alone.
+    import pyarrow as pa
 
 BATCH_ROWS = 65_536
 CHUNK_BYTES = 1024 * 1024
@@ -193,6 +196,8 @@ def _started(
 
 def _text_bytes(array: pa.Array) -> bytes:
     """The concatenated UTF-8 of a non-null string array, straight from its data buffer."""
+    import pyarrow as pa
+
     if array.type != pa.large_string():
         array = array.cast(pa.large_string())  # 64-bit offsets
     if len(array) == 0:
@@ -227,6 +232,9 @@ def _json_lines(
 def _csv(
     batches: Iterator[pa.RecordBatch], columns: Sequence[Column], dialect: Dialect
 ) -> Iterator[bytes]:
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
     excel = dialect is Dialect.EXCEL_DE
     options = pa_csv.WriteOptions(
         include_header=False,
