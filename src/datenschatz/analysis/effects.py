@@ -13,7 +13,8 @@ group, so the arithmetic stays visible:
   treating their days as independent would make the intervals far too narrow.
 - **honesty checks**: a test of parallel trends before the start, a placebo DiD at a fake
   start date inside the before period (it should find nothing), and warnings when the after
-  period is short.
+  period is short. Each warning has an English text (API, CLI) and a stable code with its
+  values (``warning_codes``), by which the web UI shows it in the page's language.
 
 No network, no model files: plain NumPy.
 """
@@ -71,6 +72,21 @@ class TrendCheck:
     parallel: bool
 
 
+@dataclass(frozen=True)
+class WarningCode:
+    """The stable code of a warning and the values its text names."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# The codes of the warnings, for readers of ``warning_codes``.
+PLACEBO_EFFECT = "placebo_effect"  # params: fake_start (ISO date)
+PLACEBO_TOO_SHORT = "placebo_too_short"
+NOT_PARALLEL = "pre_trend_not_parallel"  # params: p_value
+SHORT_AFTER = "short_after_period"  # params: days
+
+
 @dataclass
 class Evaluation:
     did: Estimate
@@ -78,6 +94,12 @@ class Evaluation:
     placebo: Estimate | None
     pre_trend: TrendCheck | None
     warnings: list[str] = field(default_factory=list)
+    warning_codes: list[WarningCode] = field(default_factory=list)
+
+    def warn(self, code: str, message: str, **params: Any) -> None:
+        """Add a warning: its English ``message`` and its ``code`` with ``params``."""
+        self.warnings.append(message)
+        self.warning_codes.append(WarningCode(code, params))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -201,32 +223,38 @@ def evaluate(
     pre_days = [d for d, a in zip(days, after, strict=True) if not a]
     pre_trend = _pre_trend(gap[~after], pre_days) if n_before >= MIN_DAYS else None
     placebo = None
-    warnings: list[str] = []
     if n_before >= 2 * MIN_DAYS:
         fake = pre_days[len(pre_days) // 2]
         pre_gap = gap[~after]
         fake_after = np.array([d >= fake for d in pre_days], dtype=bool)
         base = float(t_mean[~after][fake_after].mean())
         placebo = _step_estimate(pre_gap, fake_after, unit, base)
-        if not placebo.covers(0.0):
-            warnings.append(
-                f"The placebo test at {fake.isoformat()} (a fake start inside the before period) "
-                "finds an effect: the groups drift apart without the measure, so the DiD "
-                "estimate may be biased."
-            )
-    else:
-        warnings.append("The before period is too short for a placebo test.")
+    result = Evaluation(did, before_after, placebo, pre_trend)
+    if placebo is None:
+        result.warn(PLACEBO_TOO_SHORT, "The before period is too short for a placebo test.")
+    elif not placebo.covers(0.0):
+        result.warn(
+            PLACEBO_EFFECT,
+            f"The placebo test at {fake.isoformat()} (a fake start inside the before period) "
+            "finds an effect: the groups drift apart without the measure, so the DiD "
+            "estimate may be biased.",
+            fake_start=fake.isoformat(),
+        )
     if pre_trend is not None and not pre_trend.parallel:
-        warnings.append(
+        result.warn(
+            NOT_PARALLEL,
             "Treated and control stations did not move in parallel before the start "
-            f"(p = {pre_trend.p_value:.3f}): the DiD assumption is doubtful."
+            f"(p = {pre_trend.p_value:.3f}): the DiD assumption is doubtful.",
+            p_value=round(pre_trend.p_value, 3),
         )
     if n_after < SHORT_POST_DAYS:
-        warnings.append(
+        result.warn(
+            SHORT_AFTER,
             f"The after period has only {n_after} days: short periods say little about a "
-            "lasting effect, and weather normalization tends to understate short interventions."
+            "lasting effect, and weather normalization tends to understate short interventions.",
+            days=n_after,
         )
-    return Evaluation(did, before_after, placebo, pre_trend, warnings)
+    return result
 
 
 def daily(values: Sequence[tuple[date, float]]) -> dict[date, float]:

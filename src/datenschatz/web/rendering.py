@@ -23,6 +23,7 @@ from datenschatz.access.policy import Principal
 from datenschatz.errors import DatenschatzError
 from datenschatz.web.error_text import error_text
 from datenschatz.web.i18n import COOKIE, Translator, catalog, language_of
+from datenschatz.web.measure_notes import measure_notes
 
 TEMPLATES = Path(__file__).parent / "templates"
 PREFIX = "/web"
@@ -68,6 +69,7 @@ def _number(value: int | float | None, lang: str = "de") -> str:
 _env.filters["json_attr"] = _json_attr
 _env.filters["when"] = _when
 _env.filters["number"] = _number
+_env.globals["measure_notes"] = measure_notes
 
 
 def url_with(request: Request, drop: tuple[str, ...] = (), **replace: Any) -> str:
