@@ -24,7 +24,10 @@ __all__ = ["create_own_token", "list_own_tokens", "revoke_own_token"]
 def _me(session: Session, principal: Principal) -> User:
     user_id = grants.signed_in(principal)
     if principal.token_id is not None:
-        raise Forbidden("Sign in to the web UI to issue or revoke your tokens, not with a token.")
+        raise Forbidden(
+            "Sign in to the web UI to issue or revoke your tokens, not with a token.",
+            key="partner.token_by_token",
+        )
     user = session.get(User, user_id)
     if user is None:  # pragma: no cover - principals are built from existing users
         raise NotFound("No such user.")
@@ -47,7 +50,7 @@ def create_own_token(
         if scope.startswith(grants.GRANT_SCOPE_PREFIX) and number.isdigit():
             grant = grants.get_grant(session, principal, int(number))
             if not grants.is_team_member(session, principal, grant.team_id):
-                raise NotFound("No such grant.", grant=int(number))
+                raise NotFound("No such grant.", key="partner.no_grant", grant=int(number))
     return tokens.create_token(
         session,
         user,
@@ -73,5 +76,5 @@ def revoke_own_token(
     user = _me(session, principal)
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound("No such token.", token=token_id)
+        raise NotFound("No such token.", key="partner.no_token", token=token_id)
     return tokens.revoke_token(session, token_id, actor=principal.name, reason=reason)

@@ -17,6 +17,8 @@ from starlette.requests import Request
 
 from datenschatz.errors import DatenschatzError, Forbidden, InputError, Unauthorized
 from datenschatz.web import session as web_session
+from datenschatz.web.error_text import error_text
+from datenschatz.web.i18n import language_of
 
 # Form fields that are never echoed back into a page.
 SECRET_FIELDS = frozenset({"csrf", "password", "password2"})
@@ -71,27 +73,39 @@ async def read_form(request: Request) -> Submitted:
     """The form of a POST, after checking the session's CSRF token (401/403 otherwise)."""
     async with request.form(max_files=0) as form:
         csrf = form.get("csrf")
-        web_session.check_csrf(request, csrf if isinstance(csrf, str) else None)
+        # hmac.compare_digest refuses non-ASCII text with a TypeError: such a token is wrong.
+        usable = csrf if isinstance(csrf, str) and csrf.isascii() else None
+        web_session.check_csrf(request, usable)
         return _submitted(form)
 
 
 @dataclass(frozen=True)
 class FormState:
-    """A form that failed: which one, why, and what the user had entered."""
+    """A form that failed: which one, why (in the page's language, with the English original
+    where no text of its own exists), and what the user had entered."""
 
     id: str
     error: str
     values: dict[str, Any]
     parameter: str | None = None
+    original: str | None = None
 
     @classmethod
-    def of(cls, form_id: str, exc: DatenschatzError, submitted: Submitted | None) -> FormState:
+    def of(
+        cls,
+        request: Request,
+        form_id: str,
+        exc: DatenschatzError,
+        submitted: Submitted | None,
+    ) -> FormState:
         parameter = exc.details.get("parameter")
+        text = error_text(exc, language_of(request)[0])
         return cls(
             form_id,
-            exc.message,
+            text.message,
             submitted.kept() if submitted else {},
             str(parameter) if parameter is not None else None,
+            text.original,
         )
 
 
@@ -107,9 +121,13 @@ def positive_int(value: str, parameter: str) -> int | None:
     try:
         number = int(value)
     except ValueError:
-        raise InputError(f"{parameter} must be a whole number.", parameter=parameter) from None
+        raise InputError(
+            f"{parameter} must be a whole number.", key="admin.whole_number", parameter=parameter
+        ) from None
     if number <= 0:
-        raise InputError(f"{parameter} must be above zero.", parameter=parameter)
+        raise InputError(
+            f"{parameter} must be above zero.", key="admin.above_zero", parameter=parameter
+        )
     return number
 
 
@@ -117,12 +135,14 @@ def utc_time(value: str, parameter: str, *, required: bool = True) -> datetime |
     """A ``datetime-local`` field (``YYYY-MM-DDTHH:MM``, or a date) read as UTC."""
     if not value:
         if required:
-            raise InputError(f"Give {parameter}.", parameter=parameter)
+            raise InputError(f"Give {parameter}.", key="admin.time_missing", parameter=parameter)
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise InputError(
-            f"{parameter} must be a date and time (YYYY-MM-DDTHH:MM).", parameter=parameter
+            f"{parameter} must be a date and time (YYYY-MM-DDTHH:MM).",
+            key="admin.time_invalid",
+            parameter=parameter,
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

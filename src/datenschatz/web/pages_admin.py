@@ -141,7 +141,7 @@ async def admin_form(
     except DatenschatzError as exc:
         if submitted is None or is_access_error(exc):
             return error_page(request, exc)
-        state = FormState.of(form_id, exc, submitted)
+        state = FormState.of(request, form_id, exc, submitted)
         return render_admin(request, hub, principal, state, exc.status)
     return RedirectResponse(f"{PREFIX}/admin?done={chosen or done}#{anchor}", status_code=303)
 

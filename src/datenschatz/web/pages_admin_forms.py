@@ -56,7 +56,9 @@ def _new_password(form: Submitted) -> tuple[str, bool]:
     if not typed and not again:
         return secrets.token_urlsafe(GENERATED_PASSWORD_BYTES), True
     if typed != again:
-        raise InputError("The two passwords differ.", parameter="password2")
+        raise InputError(
+            "The two passwords differ.", key="admin.passwords_differ", parameter="password2"
+        )
     return typed, False
 
 
@@ -86,7 +88,7 @@ async def create_user(request: Request, hub: HubDep, principal: PrincipalDep) ->
     except DatenschatzError as exc:
         if submitted is None or is_access_error(exc):
             return error_page(request, exc)
-        state = FormState.of("create-user", exc, submitted)
+        state = FormState.of(request, "create-user", exc, submitted)
         return render_admin(request, hub, principal, state, exc.status)
     if shown_once is None:
         return RedirectResponse(f"{PREFIX}/admin?done=user#users", status_code=303)
@@ -101,7 +103,9 @@ async def set_active(name: str, request: Request, hub: HubDep, principal: Princi
 
     def action(session: Session, form: Submitted) -> str:
         if form.get("active") not in ("true", "false"):
-            raise InputError("active is true or false.", parameter="active")
+            raise InputError(
+                "active is true or false.", key="admin.active_value", parameter="active"
+            )
         active = form.get("active") == "true"
         user = accounts.get_user(session, name)
         accounts.set_active(session, user, active, actor=principal.name, reason=form.get("reason"))
@@ -238,6 +242,6 @@ async def create_challenge(request: Request, hub: HubDep, principal: PrincipalDe
     except DatenschatzError as exc:
         if submitted is None or is_access_error(exc):
             return error_page(request, exc)
-        state = FormState.of("challenge", exc, submitted)
+        state = FormState.of(request, "challenge", exc, submitted)
         return _render_challenge_form(request, hub, principal, state, exc.status)
     return RedirectResponse(f"{PREFIX}/challenges/{slug}/manage?done=created", status_code=303)

@@ -140,7 +140,7 @@ async def challenge_action(
 ) -> Response:
     """Register a team, apply as a team, or submit a result (signed-in users)."""
     if action not in PAGE_DONE:
-        return error_page(request, NotFound("No such page."))
+        return error_page(request, NotFound("No such page.", key="challenge.no_such_form"))
     submitted: Submitted | None = None
     try:
         submitted = await read_form(request)
@@ -176,7 +176,7 @@ async def challenge_action(
     except DatenschatzError as exc:
         if submitted is None or isinstance(exc, Unauthorized):
             return error_page(request, exc)
-        state = FormState.of(action, exc, submitted)
+        state = FormState.of(request, action, exc, submitted)
         return render_challenge(request, hub, principal, slug, state, exc.status)
     target = f"{PREFIX}/challenges/{quote(slug, safe='')}?done={action}"
     return RedirectResponse(target, status_code=303)
@@ -189,7 +189,10 @@ def manage_context(hub: Hub, principal: Principal, slug: str) -> dict[str, Any]:
     with hub.session() as session:
         challenge = challenges.get_challenge(session, principal, slug)
         if not _is_reviewer(session, principal, slug):
-            raise Forbidden("Only the challenge's reviewers see its applications.")
+            raise Forbidden(
+                "Only the challenge's reviewers see its applications.",
+                key="challenge.reviewers_only",
+            )
         applications = challenges.list_applications(session, principal, slug)
         mine: dict[int, dict[str, Any]] = {}
         for a in applications:
@@ -266,7 +269,7 @@ async def manage_form(
     except DatenschatzError as exc:
         if submitted is None or is_access_error(exc):
             return error_page(request, exc)
-        state = FormState.of(form_id, exc, submitted)
+        state = FormState.of(request, form_id, exc, submitted)
         if submitted.get("back") == "admin":
             return render_admin(request, hub, principal, state, exc.status)
         back = submitted.get("challenge")
@@ -317,7 +320,11 @@ async def decide(
     def action(session: Session, form: Submitted) -> tuple[str, str, str]:
         decision = form.get("decision")
         if decision not in ("qualify", "reject"):
-            raise InputError("Qualify or reject the application.", parameter="decision")
+            raise InputError(
+                "Qualify or reject the application.",
+                key="challenge.decision_missing",
+                parameter="decision",
+            )
         found = challenges.decide_application(
             session,
             principal,
@@ -338,7 +345,11 @@ async def decide_extra(
     def action(session: Session, form: Submitted) -> tuple[str, str, str]:
         decision = form.get("decision")
         if decision not in ("approve", "refuse"):
-            raise InputError("Approve or refuse the request.", parameter="decision")
+            raise InputError(
+                "Approve or refuse the request.",
+                key="challenge.extra_decision_missing",
+                parameter="decision",
+            )
         found = grants.decide_extra_dataset(
             session, principal, request_id, approve=decision == "approve", reason=form.get("reason")
         )
@@ -382,6 +393,6 @@ async def request_extra(
     except DatenschatzError as exc:
         if submitted is None or isinstance(exc, Unauthorized):
             return error_page(request, exc)
-        state = FormState.of(f"extra-{grant_id}", exc, submitted)
+        state = FormState.of(request, f"extra-{grant_id}", exc, submitted)
         return render_partner(request, hub, principal, state, exc.status)
     return RedirectResponse(f"{PREFIX}/partner?done=extra#grant-{grant_id}", status_code=303)

@@ -109,6 +109,6 @@ async def accept(grant_id: int, request: Request, hub: HubDep, principal: Princi
     except DatenschatzError as exc:
         if submitted is None or is_access_error(exc):
             return error_page(request, exc)
-        state = FormState.of(f"accept-{grant_id}", exc, submitted)
+        state = FormState.of(request, f"accept-{grant_id}", exc, submitted)
         return render_partner(request, hub, principal, state, exc.status)
     return RedirectResponse(f"{PREFIX}/partner?done=accepted#grant-{grant_id}", status_code=303)

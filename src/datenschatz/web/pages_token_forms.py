@@ -72,7 +72,7 @@ async def admin_create_token(request: Request, hub: HubDep, principal: Principal
     except DatenschatzError as exc:
         if submitted is None or is_access_error(exc):
             return error_page(request, exc)
-        state = FormState.of("create-token", exc, submitted)
+        state = FormState.of(request, "create-token", exc, submitted)
         return render_admin(request, hub, principal, state, exc.status)
     return _shown_once(request, issued, f"{PREFIX}/admin#tokens")
 
@@ -99,7 +99,7 @@ async def create_own_token(request: Request, hub: HubDep, principal: PrincipalDe
     except DatenschatzError as exc:
         if submitted is None or is_access_error(exc):
             return error_page(request, exc)
-        state = FormState.of("own-token", exc, submitted)
+        state = FormState.of(request, "own-token", exc, submitted)
         return render_partner(request, hub, principal, state, exc.status)
     return _shown_once(request, issued, f"{PREFIX}/partner#tokens")
 
@@ -121,6 +121,6 @@ async def revoke_own_token(
     except DatenschatzError as exc:
         if submitted is None or is_access_error(exc):
             return error_page(request, exc)
-        state = FormState.of(f"revoke-token-{token_id}", exc, submitted)
+        state = FormState.of(request, f"revoke-token-{token_id}", exc, submitted)
         return render_partner(request, hub, principal, state, exc.status)
     return RedirectResponse(f"{PREFIX}/partner?done=token_revoked#tokens", status_code=303)
