@@ -432,3 +432,23 @@ def test_every_admin_form_refuses_a_missing_csrf_token(hub: Hub, admin: TestClie
     assert _token_count(hub) == tokens_before
     anonymous = TestClient(create_app(hub), raise_server_exceptions=False)
     assert anonymous.post("/web/admin/users", data={"name": "x"}).status_code == 401
+
+
+def test_the_form_pages_speak_english_on_request(hub: Hub, admin: TestClient) -> None:
+    for url, text in (
+        ("/web/admin?lang=en", "Issue a token"),
+        ("/web/admin/challenges/new?lang=en", "Create the challenge as a draft"),
+        ("/web/challenges/saubere-luft/manage?lang=en", "Applications"),
+        ("/web/partner?lang=en", "A new token for me"),
+        ("/web/challenges/saubere-luft?lang=en", "Register the team"),
+    ):
+        answer = admin.get(url)
+        assert answer.status_code == 200, url
+        assert '<html lang="en">' in answer.text
+        assert text in answer.text, url
+    differ = admin.post(
+        "/web/admin/users?lang=en",
+        data={"csrf": csrf(admin, "/web/admin"), "name": "x1", "password": "a", "password2": "b"},
+    )
+    assert "That did not work: The two passwords differ." in differ.text
+    admin.get("/web/admin?lang=de")
