@@ -66,6 +66,24 @@ def test_sign_in_without_the_form_token_is_refused(browser_client: TestClient) -
     assert web_session.COOKIE not in browser_client.cookies
 
 
+def test_a_non_ascii_form_token_is_refused_not_a_server_error(
+    browser_client: TestClient, sqlite_web_hub: Hub
+) -> None:
+    form = browser_client.get("/web/login")
+    assert form.status_code == 200
+    login = browser_client.post(
+        "/web/login",
+        data={"name": "stewardin", "password": PASSWORD, "csrf": "gefälscht"},
+        follow_redirects=False,
+    )
+    assert login.status_code == 403
+    _sign_in(browser_client)
+    for url in ("/web/datasets/luftmessung/roles", "/web/datasets/luftmessung/release"):
+        response = browser_client.post(url, data={"csrf": "gefälscht"}, follow_redirects=False)
+        assert response.status_code == 403, url
+    assert web_session.read(sqlite_web_hub, "päyload.sïgnature") is None
+
+
 def test_sign_in_sets_a_protected_session_cookie_and_shows_the_account(
     browser_client: TestClient,
 ) -> None:

@@ -64,11 +64,16 @@ def issue(hub: Hub, user_id: int, *, now: float | None = None) -> tuple[str, Web
     return f"{payload}.{signature}", web
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that also takes non-ASCII input (a forged value is not a 500)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
+
+
 def read(hub: Hub, value: str, *, now: float | None = None) -> WebSession | None:
     """The session in a cookie value, or None when it is forged, malformed or expired."""
     payload, _, signature = value.partition(".")
     expected = _b64(hmac.new(_key(hub), payload.encode(), hashlib.sha256).digest())
-    if not signature or not hmac.compare_digest(signature, expected):
+    if not signature or not _same(signature, expected):
         return None
     try:
         data = json.loads(_unb64(payload))
@@ -106,7 +111,7 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     web = current(request)
     if web is None:
         raise Unauthorized("Sign in first.", key="auth.sign_in_first")
-    if not submitted or not hmac.compare_digest(submitted, web.csrf):
+    if not submitted or not _same(submitted, web.csrf):
         raise Forbidden(
             "The form is out of date; reload the page and try again.", key="auth.form_expired"
         )
@@ -134,7 +139,7 @@ def set_login_csrf(request: Request, response: Response, token: str) -> None:
 
 def check_login_csrf(request: Request, submitted: str | None) -> None:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
-    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+    if not cookie or not submitted or not _same(cookie, submitted):
         raise Forbidden(
             "The form is out of date; reload the page and try again.", key="auth.form_expired"
         )
