@@ -112,6 +112,7 @@ def test_one_pass_and_careful_reading_store_the_same_version(
     [
         ("k.A.", "wert"),  # a null marker: careful reading records it
         ("12,5", "wert"),  # a decimal comma where points were guessed
+        ("1,234.5", "wert"),  # a thousands separator the first rows did not show
         (" 17.0", "wert"),  # padded
         ("2024-02-30", "tag"),  # not a date: the column stays text
         ("vielleicht", "geprueft"),

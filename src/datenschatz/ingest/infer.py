@@ -469,7 +469,7 @@ def infer_optimistic(
         return None
     selects = []
     types: dict[str, str] = {}
-    for col in cols:
+    for index, col in enumerate(cols):
         src = sql_ident(col.source)
         if not col.candidates:
             expr, types[col.name] = src, "VARCHAR"
@@ -477,9 +477,15 @@ def infer_optimistic(
             conv = col.chosen = col.candidates[0]
             _finish(col, conv, good=1)
             misfit = sql_string(f"{MISFIT}: {col.source}")
+            check, cast = conv.check(src), conv.cast(src)
+            if conv is EN_NUMBER and _no_separator([row[index] for row in sample]):
+                # Bet on the plain form too (no thousands separators): the native cast is then
+                # exactly the conversion's cast, and cheaper; a separator later is a misfit.
+                check = f"{check} AND NOT contains({src}, ',')"
+                cast = f"TRY_CAST({src} AS DOUBLE)"
             expr = (
-                f"CASE WHEN {src} IS NULL THEN NULL WHEN {conv.check(src)} "
-                f"THEN {conv.cast(src)} ELSE error({misfit}) END"
+                f"CASE WHEN {src} IS NULL THEN NULL WHEN {check} "
+                f"THEN {cast} ELSE error({misfit}) END"
             )
             types[col.name] = conv.sql_type
         selects.append(f"{expr} AS {sql_ident(col.name)}")
@@ -491,6 +497,11 @@ def infer_optimistic(
     notes = {c.name: c.note for c in cols if c.note != ColumnNote()}
     select = f"SELECT {', '.join(selects)} FROM {source.sql}"
     return Inference(select, notes, types, separator, rows=-1)
+
+
+def _no_separator(values: Sequence[str | None]) -> bool:
+    """No sampled value of a number column has a thousands separator (a comma)."""
+    return not any(v is not None and "," in v for v in values)
 
 
 def _native(col: _Column) -> bool:
