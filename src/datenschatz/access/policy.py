@@ -19,6 +19,42 @@ in that organization, admins in any; both with the ``write`` scope.
 A principal authenticated by a token sees beyond ``public`` only with the ``read`` scope and
 changes things only with ``write``. A withdrawn dataset answers :class:`~datenschatz.errors.Gone`
 (410, with its public reason) to those who could see it while published, and 404 to others.
+
+The release board (:func:`can_see_release`, :func:`ensure_can_decide_release`): the requester,
+the organization's stewards and admins see a release request, the board the ones put to it;
+admins answer every question, a reviewer the questions of their kind.
+
+Data challenges, teams and grants (the services in :mod:`datenschatz.governance.challenges`
+and :mod:`~datenschatz.governance.grants` do the work, the rules are here):
+
+- challenges: everyone sees published and closed ones; drafts look absent (404) to all but
+  admins (:func:`ensure_challenge`, :func:`visible_challenges`); only admins draft and
+  publish them (:func:`ensure_can_manage_challenges`, 401/403 like every admin route);
+- acting as a person (registering a team, applying, accepting terms, scoring, submitting)
+  needs a user account and the ``write`` scope (:func:`ensure_person`); the CLI's system
+  admin has no account and gets 403;
+- teams: a user lists their own teams, an admin every team (:func:`visible_teams`); a team
+  that is not the caller's looks absent when they act for it (:func:`ensure_own_team`);
+- a challenge's reviewers are admins and the reviewers it names, or every reviewer when it
+  names none (:func:`can_review_challenge`); they see every application (with all scores),
+  grant and submission of the challenge, a team's members only their team's
+  (:func:`can_see_team_work`); anyone else gets 404 for them (:func:`ensure_application`,
+  :func:`ensure_grant`);
+- scoring and deciding an application: a reviewer of the challenge with ``write``
+  (:func:`ensure_can_review_challenge`, 403 for the team); the reviewers' page likewise
+  (:func:`ensure_can_see_reviews`); only a qualified team submits a result
+  (:func:`ensure_can_submit`);
+- grants: a member of the team accepts the terms and asks for extra datasets
+  (:func:`ensure_can_accept_grant`, :func:`ensure_can_request_extra`, 403 for reviewers);
+  a reviewer of the challenge decides an extra request (:func:`ensure_can_decide_extra`: 403
+  for the team, 404 for outsiders); only an admin revokes a grant
+  (:func:`ensure_can_revoke_grant`).
+
+API tokens: the ``admin`` scope is held by admins only (:func:`can_hold_scope`). Issuing or
+revoking one's own tokens (:func:`ensure_can_issue_token`) takes a person signed in, never a
+token (a token cannot issue tokens; 403); a new token always belongs to the caller; a
+``grant:N`` scope must name a grant of the caller's own team (:func:`ensure_own_grant`), and
+someone else's token looks absent (:func:`ensure_own_token`), both 404.
 """
 
 from __future__ import annotations
@@ -27,11 +63,22 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from datenschatz.db.governance_models import ReviewerKind, Role
-from datenschatz.db.governance_release_models import ReleaseRequest, ReleaseStatus
+from datenschatz.db.governance_models import ApiToken, ReviewerKind, Role
+from datenschatz.db.governance_release_models import (
+    Application,
+    ApplicationStatus,
+    Challenge,
+    ChallengeStatus,
+    ExtraDatasetRequest,
+    Grant,
+    ReleaseRequest,
+    ReleaseStatus,
+    Team,
+    TeamMember,
+)
 from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, Organization, Version
 from datenschatz.errors import Forbidden, Gone, NotFound, Unauthorized
 
@@ -42,22 +89,47 @@ __all__ = [
     "ReviewerKind",
     "Role",
     "Scope",
+    "can_answer_release_question",
+    "can_hold_scope",
     "can_know_dataset",
+    "can_manage_challenges",
+    "can_review_challenge",
     "can_see_dataset",
+    "can_see_grant",
     "can_see_release",
+    "can_see_team_work",
     "can_see_unpublished",
     "creatable_organizations",
     "ensure_admin",
+    "ensure_application",
+    "ensure_can_accept_grant",
     "ensure_can_create_dataset",
+    "ensure_can_decide_extra",
     "ensure_can_decide_release",
     "ensure_can_edit",
+    "ensure_can_issue_token",
+    "ensure_can_manage_challenges",
     "ensure_can_manage_measures",
+    "ensure_can_request_extra",
+    "ensure_can_review_challenge",
+    "ensure_can_revoke_grant",
+    "ensure_can_see_reviews",
+    "ensure_can_submit",
+    "ensure_challenge",
     "ensure_dataset",
+    "ensure_grant",
+    "ensure_own_grant",
+    "ensure_own_team",
+    "ensure_own_token",
+    "ensure_person",
     "ensure_scope",
     "ensure_version",
+    "is_team_member",
     "readable_versions",
     "system_admin",
+    "visible_challenges",
     "visible_datasets",
+    "visible_teams",
     "withdrawal_reason",
 ]
 
@@ -403,9 +475,230 @@ def ensure_can_decide_release(principal: Principal, kind: ReviewerKind, question
         return
     if Role.REVIEWER not in principal.roles:
         raise Forbidden("Only the release board decides releases.", key="access.board_only")
-    if principal.reviewer_kinds and kind not in principal.reviewer_kinds:
+    if not can_answer_release_question(principal, kind):
         raise Forbidden(
             f"The {kind.value.replace('_', ' ')} answers the {question} question.",
             key="access.other_reviewer",
             question=question,
         )
+
+
+def can_answer_release_question(principal: Principal, kind: ReviewerKind) -> bool:
+    """Whether ``principal`` answers the question ``kind`` answers: admins and reviewers without
+    a kind answer all, a reviewer with kinds the questions of those kinds."""
+    return principal.is_admin or not principal.reviewer_kinds or kind in principal.reviewer_kinds
+
+
+# --- data challenges, teams and grants ----------------------------------------------------------
+
+
+def ensure_person(principal: Principal) -> int:
+    """The caller's user id, for actions a person takes (the CLI's system admin has none)."""
+    ensure_scope(principal, Scope.WRITE)
+    if principal.user_id is None:
+        raise Forbidden("This needs a user account: act as a user (--as NAME).")
+    return principal.user_id
+
+
+def is_team_member(session: Session, principal: Principal, team_id: int) -> bool:
+    """Whether ``principal`` is a member of team ``team_id``."""
+    if principal.user_id is None:
+        return False
+    member = session.scalar(
+        select(TeamMember.user_id).where(
+            TeamMember.team_id == team_id, TeamMember.user_id == principal.user_id
+        )
+    )
+    return member is not None
+
+
+def can_manage_challenges(principal: Principal) -> bool:
+    """Admins draft, publish and see draft challenges, and revoke grants."""
+    return principal.is_admin
+
+
+def ensure_can_manage_challenges(principal: Principal) -> None:
+    """Drafting and publishing a challenge: an admin with the ``admin`` scope."""
+    ensure_admin(principal)
+
+
+def visible_challenges(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause selecting the challenges ``principal`` may know: drafts for admins only."""
+    if can_manage_challenges(principal):
+        return true()
+    return Challenge.status != ChallengeStatus.DRAFT
+
+
+def ensure_challenge(session: Session, principal: Principal, slug: str) -> Challenge:
+    """The challenge, if ``principal`` may see it; a draft looks absent to all but admins."""
+    challenge = session.scalar(select(Challenge).where(Challenge.slug == slug))
+    if challenge is None or (
+        challenge.status is ChallengeStatus.DRAFT and not can_manage_challenges(principal)
+    ):
+        raise NotFound("No such challenge.", challenge=slug)
+    return challenge
+
+
+def can_review_challenge(principal: Principal, challenge: Challenge) -> bool:
+    """Admins, and reviewers named by the challenge (every reviewer when it names none)."""
+    if principal.is_admin:
+        return True
+    if Role.REVIEWER not in principal.roles or principal.user_id is None:
+        return False
+    return not challenge.reviewer_ids or principal.user_id in challenge.reviewer_ids
+
+
+def ensure_can_review_challenge(principal: Principal, challenge: Challenge) -> None:
+    """Scoring and deciding applications: a reviewer of the challenge, with ``write``."""
+    ensure_scope(principal, Scope.WRITE)
+    if not can_review_challenge(principal, challenge):
+        raise Forbidden("Only the challenge's reviewers do this.")
+
+
+def ensure_can_see_reviews(principal: Principal, challenge: Challenge) -> None:
+    """The reviewers' page of a challenge (every application with its scores)."""
+    if not can_review_challenge(principal, challenge):
+        raise Forbidden(
+            "Only the challenge's reviewers see its applications.",
+            key="challenge.reviewers_only",
+        )
+
+
+def visible_teams(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause selecting the teams ``principal`` may list: their own (all for admins)."""
+    if principal.is_admin:
+        return true()
+    if principal.user_id is None:
+        return false()
+    return Team.id.in_(select(TeamMember.team_id).where(TeamMember.user_id == principal.user_id))
+
+
+def ensure_own_team(session: Session, principal: Principal, name: str) -> Team:
+    """The team ``name``, if ``principal`` is its member; other teams look absent."""
+    team = session.scalar(select(Team).where(Team.name == name))
+    if team is None or not is_team_member(session, principal, team.id):
+        raise NotFound("No such team of yours.", parameter="team")
+    return team
+
+
+def can_see_team_work(
+    session: Session, principal: Principal, challenge: Challenge, team_id: int
+) -> bool:
+    """A team's application, grant or submission of ``challenge``: the challenge's reviewers
+    (admins included) and the team's members see it."""
+    return can_review_challenge(principal, challenge) or is_team_member(session, principal, team_id)
+
+
+def ensure_application(session: Session, principal: Principal, application_id: int) -> Application:
+    """The application, if ``principal`` may see it (:func:`can_see_team_work`); else NotFound."""
+    application = session.get(Application, application_id)
+    if application is not None:
+        challenge = session.get(Challenge, application.challenge_id)
+        assert challenge is not None
+        if can_see_team_work(session, principal, challenge, application.team_id):
+            return application
+    raise NotFound("No such application.", application=application_id)
+
+
+def ensure_can_submit(session: Session, challenge: Challenge, team: Team) -> None:
+    """Only a team the challenge qualified submits a result."""
+    qualified = session.scalar(
+        select(Application.id).where(
+            Application.challenge_id == challenge.id,
+            Application.team_id == team.id,
+            Application.status == ApplicationStatus.QUALIFIED,
+        )
+    )
+    if qualified is None:
+        raise Forbidden("Only a qualified team submits results.", challenge=challenge.slug)
+
+
+def ensure_grant(session: Session, principal: Principal, grant_id: int) -> Grant:
+    """The grant, if ``principal`` is on its team, reviews its challenge or is an admin."""
+    grant = session.get(Grant, grant_id)
+    if grant is not None and can_see_grant(session, principal, grant):
+        return grant
+    raise NotFound("No such grant.", grant=grant_id)
+
+
+def can_see_grant(session: Session, principal: Principal, grant: Grant) -> bool:
+    """The grant's team and its challenge's reviewers (admins included) see it."""
+    challenge = session.get(Challenge, grant.challenge_id)
+    assert challenge is not None
+    return can_see_team_work(session, principal, challenge, grant.team_id)
+
+
+def ensure_can_accept_grant(session: Session, principal: Principal, grant: Grant) -> None:
+    """Only a member of the grant's team accepts the challenge's terms."""
+    if not is_team_member(session, principal, grant.team_id):
+        raise Forbidden("Only a member of the team accepts the terms.", grant=grant.id)
+
+
+def ensure_can_revoke_grant(principal: Principal, grant: Grant) -> None:
+    """Only an admin revokes a grant (the caller already sees it, see :func:`ensure_grant`)."""
+    if not can_manage_challenges(principal):
+        raise Forbidden("Only an admin revokes a grant.", grant=grant.id)
+
+
+def ensure_can_request_extra(session: Session, principal: Principal, grant: Grant) -> None:
+    """Only a member of the grant's team asks for a dataset beyond the challenge's."""
+    if not is_team_member(session, principal, grant.team_id):
+        raise Forbidden("Only a member of the team asks for more data.", grant=grant.id)
+
+
+def ensure_can_decide_extra(
+    session: Session, principal: Principal, request_id: int
+) -> ExtraDatasetRequest:
+    """The extra-dataset request, if ``principal`` reviews its challenge (admins included),
+    with ``write``. The grant's team sees the request but may not decide it (Forbidden);
+    everyone else gets NotFound."""
+    request = session.get(ExtraDatasetRequest, request_id)
+    if request is None:
+        raise NotFound("No such request.", request=request_id)
+    grant = session.get(Grant, request.grant_id)
+    assert grant is not None
+    challenge = session.get(Challenge, grant.challenge_id)
+    assert challenge is not None
+    if not can_review_challenge(principal, challenge):
+        if not is_team_member(session, principal, grant.team_id):
+            raise NotFound("No such request.", request=request_id)
+        raise Forbidden("A reviewer of the challenge decides this request.")
+    ensure_scope(principal, Scope.WRITE)
+    return request
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+def can_hold_scope(roles: frozenset[Role], scope: str) -> bool:
+    """Whether a user with ``roles`` may hold a token with ``scope``: ``admin`` is for admins."""
+    return scope != Scope.ADMIN.value or Role.ADMIN in roles
+
+
+def ensure_can_issue_token(principal: Principal) -> int:
+    """Issuing or revoking one's own tokens: a person signed in, not a token (a ``grant:N``
+    token could otherwise widen itself). The caller's user id."""
+    user_id = ensure_person(principal)
+    if principal.token_id is not None:
+        raise Forbidden(
+            "Sign in to the web UI to issue or revoke your tokens, not with a token.",
+            key="partner.token_by_token",
+        )
+    return user_id
+
+
+def ensure_own_grant(session: Session, principal: Principal, grant_id: int) -> Grant:
+    """A grant of one of the caller's teams (a ``grant:N`` scope of their own token); a grant
+    they only review looks absent too."""
+    grant = ensure_grant(session, principal, grant_id)
+    if not is_team_member(session, principal, grant.team_id):
+        raise NotFound("No such grant.", key="partner.no_grant", grant=grant_id)
+    return grant
+
+
+def ensure_own_token(session: Session, principal: Principal, token_id: int) -> ApiToken:
+    """One of the caller's own tokens; someone else's token looks absent."""
+    token = session.get(ApiToken, token_id)
+    if token is None or principal.user_id is None or token.user_id != principal.user_id:
+        raise NotFound("No such token.", key="partner.no_token", token=token_id)
+    return token

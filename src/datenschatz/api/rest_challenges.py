@@ -1,7 +1,7 @@
 """Native REST for data challenges, teams, applications, grants and submissions.
 
 Thin adapter over :mod:`datenschatz.governance.challenges` and
-:mod:`datenschatz.governance.grants`, which decide who may do what.
+:mod:`datenschatz.governance.grants`; they ask :mod:`datenschatz.access.policy` who may do what.
 """
 
 from __future__ import annotations

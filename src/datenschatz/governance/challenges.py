@@ -6,7 +6,8 @@ users register teams and apply. The challenge's reviewers score each application
 criteria and qualify or reject it with a reason the team can read. Qualifying creates a grant
 (:mod:`datenschatz.governance.grants`) for exactly the challenge's datasets until the
 challenge's access end date, active once the team accepts the terms. Teams submit their
-results (text and links) for the demo day. Every decision goes into the audit log.
+results (text and links) for the demo day. Every decision goes into the audit log. Who may
+do and see what is decided in :mod:`datenschatz.access.policy`; this module does the work.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from datenschatz.access.policy import Principal, Scope, ensure_admin, ensure_scope
+from datenschatz.access import policy
+from datenschatz.access.policy import Principal
 from datenschatz.catalog.datasets import check_slug
 from datenschatz.db.governance_models import User
 from datenschatz.db.governance_release_models import (
@@ -38,15 +40,9 @@ from datenschatz.db.governance_release_models import (
     TeamMember,
 )
 from datenschatz.db.models import Dataset, DatasetStatus, utcnow
-from datenschatz.errors import Conflict, Forbidden, InputError, NotFound
+from datenschatz.errors import Conflict, InputError, NotFound
 from datenschatz.governance import audit
-from datenschatz.governance.grants import (
-    grantable_dataset,
-    is_challenge_reviewer,
-    is_team_member,
-    signed_in,
-    utc,
-)
+from datenschatz.governance.grants import grantable_dataset, utc
 
 SCORE_MAX = 10.0
 _URL = re.compile(r"^https?://[^\s]+$")
@@ -147,13 +143,6 @@ def _user_ids(session: Session, names: list[str], parameter: str) -> list[int]:
     return ids
 
 
-def _get_challenge(session: Session, principal: Principal, slug: str) -> Challenge:
-    challenge = session.scalar(select(Challenge).where(Challenge.slug == slug))
-    if challenge is None or (challenge.status is ChallengeStatus.DRAFT and not principal.is_admin):
-        raise NotFound("No such challenge.", challenge=slug)
-    return challenge
-
-
 def create_challenge(
     session: Session,
     principal: Principal,
@@ -171,7 +160,7 @@ def create_challenge(
     reviewers: list[str] | None = None,
 ) -> ChallengeInfo:
     """An admin drafts a challenge; :func:`publish_challenge` opens it for applications."""
-    ensure_admin(principal)
+    policy.ensure_can_manage_challenges(principal)
     check_slug(slug, "slug")
     for name, value in (("title", title), ("question", question), ("terms", terms)):
         if not value.strip():
@@ -212,8 +201,8 @@ def create_challenge(
 
 
 def publish_challenge(session: Session, principal: Principal, slug: str) -> ChallengeInfo:
-    ensure_admin(principal)
-    challenge = _get_challenge(session, principal, slug)
+    policy.ensure_can_manage_challenges(principal)
+    challenge = policy.ensure_challenge(session, principal, slug)
     if challenge.status is not ChallengeStatus.DRAFT:
         raise Conflict(f"The challenge is {challenge.status.value}.", challenge=slug)
     challenge.status = ChallengeStatus.PUBLISHED
@@ -229,14 +218,12 @@ def publish_challenge(session: Session, principal: Principal, slug: str) -> Chal
 
 
 def get_challenge(session: Session, principal: Principal, slug: str) -> ChallengeInfo:
-    return _challenge_info(session, _get_challenge(session, principal, slug))
+    return _challenge_info(session, policy.ensure_challenge(session, principal, slug))
 
 
 def list_challenges(session: Session, principal: Principal) -> list[ChallengeInfo]:
     """Published challenges for everyone; drafts too for admins."""
-    query = select(Challenge).order_by(Challenge.id)
-    if not principal.is_admin:
-        query = query.where(Challenge.status != ChallengeStatus.DRAFT)
+    query = select(Challenge).where(policy.visible_challenges(principal)).order_by(Challenge.id)
     return [_challenge_info(session, c) for c in session.scalars(query)]
 
 
@@ -267,7 +254,7 @@ def register_team(
     session: Session, principal: Principal, name: str, members: list[str] | None = None
 ) -> TeamInfo:
     """A signed-in user registers a team; they and the named users are its members."""
-    user_id = signed_in(principal)
+    user_id = policy.ensure_person(principal)
     name = name.strip()
     if not name or len(name) > 200:
         raise InputError("A team name has 1 to 200 characters.", parameter="name")
@@ -290,20 +277,9 @@ def register_team(
     return _team_info(session, team)
 
 
-def _my_team(session: Session, principal: Principal, name: str) -> Team:
-    team = session.scalar(select(Team).where(Team.name == name))
-    if team is None or not is_team_member(session, principal, team.id):
-        raise NotFound("No such team of yours.", parameter="team")
-    return team
-
-
 def list_teams(session: Session, principal: Principal) -> list[TeamInfo]:
     """The caller's teams (every team for admins)."""
-    query = select(Team).order_by(Team.name)
-    if not principal.is_admin:
-        query = query.join(TeamMember, TeamMember.team_id == Team.id).where(
-            TeamMember.user_id == (principal.user_id or -1)
-        )
+    query = select(Team).where(policy.visible_teams(principal)).order_by(Team.name)
     return [_team_info(session, t) for t in session.scalars(query)]
 
 
@@ -412,9 +388,9 @@ def apply(
     data_needs: list[dict[str, Any]],
 ) -> ApplicationInfo:
     """A team applies: its proposal, and which data it needs and why."""
-    user_id = signed_in(principal)
-    challenge = _get_challenge(session, principal, slug)
-    applicant = _my_team(session, principal, team)
+    user_id = policy.ensure_person(principal)
+    challenge = policy.ensure_challenge(session, principal, slug)
+    applicant = policy.ensure_own_team(session, principal, team)
     if challenge.status is not ChallengeStatus.PUBLISHED:
         raise Conflict("The challenge does not take applications.", challenge=slug)
     if utc(utcnow()) >= utc(challenge.applications_close_at):
@@ -463,14 +439,10 @@ def _get_application(
     session: Session, principal: Principal, application_id: int
 ) -> tuple[Application, Challenge, bool]:
     """The application, its challenge, and whether ``principal`` reviews it; NotFound if hidden."""
-    application = session.get(Application, application_id)
-    if application is not None:
-        challenge = session.get(Challenge, application.challenge_id)
-        assert challenge is not None
-        reviewer = is_challenge_reviewer(principal, challenge)
-        if reviewer or is_team_member(session, principal, application.team_id):
-            return application, challenge, reviewer
-    raise NotFound("No such application.", application=application_id)
+    application = policy.ensure_application(session, principal, application_id)
+    challenge = session.get(Challenge, application.challenge_id)
+    assert challenge is not None
+    return application, challenge, policy.can_review_challenge(principal, challenge)
 
 
 def get_application(session: Session, principal: Principal, application_id: int) -> ApplicationInfo:
@@ -480,22 +452,16 @@ def get_application(session: Session, principal: Principal, application_id: int)
 
 def list_applications(session: Session, principal: Principal, slug: str) -> list[ApplicationInfo]:
     """Every application for the challenge's reviewers; a team's own for its members."""
-    challenge = _get_challenge(session, principal, slug)
-    reviewer = is_challenge_reviewer(principal, challenge)
+    challenge = policy.ensure_challenge(session, principal, slug)
+    reviewer = policy.can_review_challenge(principal, challenge)
     applications = session.scalars(
         select(Application).where(Application.challenge_id == challenge.id).order_by(Application.id)
     ).all()
     return [
         _application_info(session, a, reviewer=reviewer)
         for a in applications
-        if reviewer or is_team_member(session, principal, a.team_id)
+        if policy.can_see_team_work(session, principal, challenge, a.team_id)
     ]
-
-
-def _ensure_reviewer(principal: Principal, reviewer: bool) -> None:
-    ensure_scope(principal, Scope.WRITE)
-    if not reviewer:
-        raise Forbidden("Only the challenge's reviewers do this.")
 
 
 def score_application(
@@ -506,9 +472,9 @@ def score_application(
     comment: str = "",
 ) -> ApplicationInfo:
     """A reviewer scores an application 0 to 10 on every criterion (a new score replaces theirs)."""
-    application, challenge, reviewer = _get_application(session, principal, application_id)
-    _ensure_reviewer(principal, reviewer)
-    reviewer_id = signed_in(principal)
+    application, challenge, _reviewer = _get_application(session, principal, application_id)
+    policy.ensure_can_review_challenge(principal, challenge)
+    reviewer_id = policy.ensure_person(principal)
     if application.status is not ApplicationStatus.SUBMITTED:
         raise Conflict(
             f"The application is {application.status.value}.", application=application_id
@@ -571,8 +537,8 @@ def decide_application(
     session: Session, principal: Principal, application_id: int, *, qualify: bool, reason: str
 ) -> ApplicationInfo:
     """Qualify (creating the team's grant) or reject an application, with a reason it reads."""
-    application, challenge, reviewer = _get_application(session, principal, application_id)
-    _ensure_reviewer(principal, reviewer)
+    application, challenge, _reviewer = _get_application(session, principal, application_id)
+    policy.ensure_can_review_challenge(principal, challenge)
     if application.status is not ApplicationStatus.SUBMITTED:
         raise Conflict(
             f"The application is already {application.status.value}.",
@@ -678,18 +644,10 @@ def submit_result(
     links: list[str] | None = None,
 ) -> SubmissionInfo:
     """A qualified team submits its result for the demo day: a title, text and links."""
-    user_id = signed_in(principal)
-    challenge = _get_challenge(session, principal, slug)
-    submitter = _my_team(session, principal, team)
-    qualified = session.scalar(
-        select(Application.id).where(
-            Application.challenge_id == challenge.id,
-            Application.team_id == submitter.id,
-            Application.status == ApplicationStatus.QUALIFIED,
-        )
-    )
-    if qualified is None:
-        raise Forbidden("Only a qualified team submits results.", challenge=slug)
+    user_id = policy.ensure_person(principal)
+    challenge = policy.ensure_challenge(session, principal, slug)
+    submitter = policy.ensure_own_team(session, principal, team)
+    policy.ensure_can_submit(session, challenge, submitter)
     if not title.strip():
         raise InputError("A submission needs its title.", parameter="title")
     links = [link.strip() for link in links or [] if link.strip()]
@@ -721,13 +679,12 @@ def submit_result(
 
 def list_submissions(session: Session, principal: Principal, slug: str) -> list[SubmissionInfo]:
     """All submissions for the challenge's reviewers; a team's own for its members."""
-    challenge = _get_challenge(session, principal, slug)
-    reviewer = is_challenge_reviewer(principal, challenge)
+    challenge = policy.ensure_challenge(session, principal, slug)
     submissions = session.scalars(
         select(Submission).where(Submission.challenge_id == challenge.id).order_by(Submission.id)
     ).all()
     return [
         _submission_info(session, s, slug)
         for s in submissions
-        if reviewer or is_team_member(session, principal, s.team_id)
+        if policy.can_see_team_work(session, principal, challenge, s.team_id)
     ]

@@ -3,7 +3,8 @@
 A grant covers exactly its challenge's datasets plus approved extra requests. It is active
 from the team's acceptance of the terms until its end date or an admin's revocation,
 whichever comes first. The access policy asks :func:`active_grant_dataset_ids`; the data
-services call :func:`count_usage` for partner reads.
+services call :func:`count_usage` for partner reads. Who may see, accept, extend or revoke a
+grant is decided in :mod:`datenschatz.access.policy`; this module does the work.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from datenschatz.access.policy import Principal, Role, Scope, ensure_scope
+from datenschatz.access import policy
+from datenschatz.access.policy import Principal, Scope, ensure_scope
 from datenschatz.db.governance_release_models import (
     Challenge,
     ExtraDatasetRequest,
@@ -27,7 +29,7 @@ from datenschatz.db.governance_release_models import (
     TeamMember,
 )
 from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, utcnow
-from datenschatz.errors import Conflict, Forbidden, InputError, NotFound
+from datenschatz.errors import Conflict, InputError, NotFound
 from datenschatz.governance import audit
 from datenschatz.hub import Hub
 
@@ -226,55 +228,16 @@ def grant_info(session: Session, grant: Grant) -> GrantInfo:
     )
 
 
-def is_team_member(session: Session, principal: Principal, team_id: int) -> bool:
-    if principal.user_id is None:
-        return False
-    return (
-        session.scalar(
-            select(TeamMember.user_id).where(
-                TeamMember.team_id == team_id, TeamMember.user_id == principal.user_id
-            )
-        )
-        is not None
-    )
-
-
-def is_challenge_reviewer(principal: Principal, challenge: Challenge) -> bool:
-    """Admins, and reviewers named by the challenge (every reviewer when it names none)."""
-    if principal.is_admin:
-        return True
-    if Role.REVIEWER not in principal.roles or principal.user_id is None:
-        return False
-    return not challenge.reviewer_ids or principal.user_id in challenge.reviewer_ids
-
-
-def signed_in(principal: Principal) -> int:
-    """The caller's user id, for actions a person takes (the CLI's system admin has none)."""
-    ensure_scope(principal, Scope.WRITE)
-    if principal.user_id is None:
-        raise Forbidden("This needs a user account: act as a user (--as NAME).")
-    return principal.user_id
-
-
 def get_grant(session: Session, principal: Principal, grant_id: int) -> Grant:
     """The grant, if ``principal`` is on its team, reviews its challenge or is an admin."""
-    grant = session.get(Grant, grant_id)
-    if grant is not None:
-        challenge = session.get(Challenge, grant.challenge_id)
-        assert challenge is not None
-        if is_team_member(session, principal, grant.team_id) or is_challenge_reviewer(
-            principal, challenge
-        ):
-            return grant
-    raise NotFound("No such grant.", grant=grant_id)
+    return policy.ensure_grant(session, principal, grant_id)
 
 
 def accept_grant(session: Session, principal: Principal, grant_id: int) -> GrantInfo:
     """A team member accepts the challenge's terms: the grant becomes active."""
-    user_id = signed_in(principal)
-    grant = get_grant(session, principal, grant_id)
-    if not is_team_member(session, principal, grant.team_id):
-        raise Forbidden("Only a member of the team accepts the terms.", grant=grant_id)
+    user_id = policy.ensure_person(principal)
+    grant = policy.ensure_grant(session, principal, grant_id)
+    policy.ensure_can_accept_grant(session, principal, grant)
     if grant.revoked_at is not None:
         raise Conflict("The grant was revoked.", grant=grant_id)
     if grant.accepted_at is not None:
@@ -298,9 +261,8 @@ def accept_grant(session: Session, principal: Principal, grant_id: int) -> Grant
 def revoke_grant(session: Session, principal: Principal, grant_id: int, reason: str) -> GrantInfo:
     """An admin ends a grant at once."""
     ensure_scope(principal, Scope.WRITE)
-    grant = get_grant(session, principal, grant_id)
-    if not principal.is_admin:
-        raise Forbidden("Only an admin revokes a grant.", grant=grant_id)
+    grant = policy.ensure_grant(session, principal, grant_id)
+    policy.ensure_can_revoke_grant(principal, grant)
     if not reason.strip():
         raise InputError("Give the reason for the revocation.", parameter="reason")
     if grant.revoked_at is not None:
@@ -323,15 +285,11 @@ def revoke_grant(session: Session, principal: Principal, grant_id: int, reason: 
 def list_grants(session: Session, principal: Principal) -> list[GrantInfo]:
     """The grants ``principal`` may see: their teams', and those of challenges they review."""
     grants = session.scalars(select(Grant).order_by(Grant.id)).all()
-    seen = []
-    for grant in grants:
-        challenge = session.get(Challenge, grant.challenge_id)
-        assert challenge is not None
-        if is_team_member(session, principal, grant.team_id) or is_challenge_reviewer(
-            principal, challenge
-        ):
-            seen.append(grant_info(session, grant))
-    return seen
+    return [
+        grant_info(session, grant)
+        for grant in grants
+        if policy.can_see_grant(session, principal, grant)
+    ]
 
 
 # --- extra datasets ---------------------------------------------------------------------------
@@ -394,10 +352,9 @@ def request_extra_dataset(
     session: Session, principal: Principal, grant_id: int, slug: str, why: str
 ) -> ExtraRequestInfo:
     """A team asks for a dataset beyond its challenge's; a reviewer decides it."""
-    user_id = signed_in(principal)
-    grant = get_grant(session, principal, grant_id)
-    if not is_team_member(session, principal, grant.team_id):
-        raise Forbidden("Only a member of the team asks for more data.", grant=grant_id)
+    user_id = policy.ensure_person(principal)
+    grant = policy.ensure_grant(session, principal, grant_id)
+    policy.ensure_can_request_extra(session, principal, grant)
     if not is_active(grant):
         raise Conflict("The grant is not active.", grant=grant_id)
     if not why.strip():
@@ -434,18 +391,9 @@ def decide_extra_dataset(
     session: Session, principal: Principal, request_id: int, *, approve: bool, reason: str
 ) -> ExtraRequestInfo:
     """A reviewer of the challenge (or an admin) decides one extra-dataset request."""
-    request = session.get(ExtraDatasetRequest, request_id)
-    if request is None:
-        raise NotFound("No such request.", request=request_id)
+    request = policy.ensure_can_decide_extra(session, principal, request_id)
     grant = session.get(Grant, request.grant_id)
     assert grant is not None
-    challenge = session.get(Challenge, grant.challenge_id)
-    assert challenge is not None
-    if not is_challenge_reviewer(principal, challenge):
-        if not is_team_member(session, principal, grant.team_id):
-            raise NotFound("No such request.", request=request_id)
-        raise Forbidden("A reviewer of the challenge decides this request.")
-    ensure_scope(principal, Scope.WRITE)
     if request.status is not ExtraStatus.PENDING:
         raise Conflict("The request was already decided.", request=request_id)
     if not reason.strip():
@@ -476,7 +424,7 @@ def decide_extra_dataset(
 def list_extra_requests(
     session: Session, principal: Principal, grant_id: int
 ) -> list[ExtraRequestInfo]:
-    grant = get_grant(session, principal, grant_id)
+    grant = policy.ensure_grant(session, principal, grant_id)
     requests = session.scalars(
         select(ExtraDatasetRequest)
         .where(ExtraDatasetRequest.grant_id == grant.id)
@@ -490,7 +438,7 @@ def list_extra_requests(
 
 def grant_usage(session: Session, principal: Principal, grant_id: int) -> dict[str, Any]:
     """A grant's counted reads per dataset, for the challenge's reviewers (and the team)."""
-    grant = get_grant(session, principal, grant_id)
+    grant = policy.ensure_grant(session, principal, grant_id)
     rows = session.execute(
         select(Dataset.slug, GrantUsage)
         .join(GrantUsage, GrantUsage.dataset_id == Dataset.id)

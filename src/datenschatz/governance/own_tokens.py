@@ -5,6 +5,8 @@ module is the self-service: the token always belongs to the caller. A new token 
 more than a signed-in person already has: the caller must be a person signed in (a token may
 not mint tokens, or a ``grant:N`` token could widen itself), the ``admin`` scope stays with
 admins (``tokens``), and a ``grant:N`` scope must name a grant of the caller's teams.
+The access policy decides these rules (``ensure_can_issue_token``, ``ensure_own_grant``,
+``ensure_own_token`` in :mod:`datenschatz.access.policy`); this module does the work.
 """
 
 from __future__ import annotations
@@ -13,21 +15,17 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from datenschatz.access import policy
 from datenschatz.access.policy import Principal
-from datenschatz.db.governance_models import ApiToken, User
-from datenschatz.errors import Forbidden, NotFound
+from datenschatz.db.governance_models import User
+from datenschatz.errors import NotFound
 from datenschatz.governance import grants, tokens
 
 __all__ = ["create_own_token", "list_own_tokens", "revoke_own_token"]
 
 
 def _me(session: Session, principal: Principal) -> User:
-    user_id = grants.signed_in(principal)
-    if principal.token_id is not None:
-        raise Forbidden(
-            "Sign in to the web UI to issue or revoke your tokens, not with a token.",
-            key="partner.token_by_token",
-        )
+    user_id = policy.ensure_can_issue_token(principal)
     user = session.get(User, user_id)
     if user is None:  # pragma: no cover - principals are built from existing users
         raise NotFound("No such user.")
@@ -48,9 +46,7 @@ def create_own_token(
     for scope in chosen:
         number = scope.removeprefix(grants.GRANT_SCOPE_PREFIX)
         if scope.startswith(grants.GRANT_SCOPE_PREFIX) and number.isdigit():
-            grant = grants.get_grant(session, principal, int(number))
-            if not grants.is_team_member(session, principal, grant.team_id):
-                raise NotFound("No such grant.", key="partner.no_grant", grant=int(number))
+            policy.ensure_own_grant(session, principal, int(number))
     return tokens.create_token(
         session,
         user,
@@ -73,8 +69,6 @@ def revoke_own_token(
     session: Session, principal: Principal, token_id: int, *, reason: str = ""
 ) -> tokens.TokenInfo:
     """Revoke one of the caller's tokens; someone else's token looks absent."""
-    user = _me(session, principal)
-    token = session.get(ApiToken, token_id)
-    if token is None or token.user_id != user.id:
-        raise NotFound("No such token.", key="partner.no_token", token=token_id)
+    _me(session, principal)
+    policy.ensure_own_token(session, principal, token_id)
     return tokens.revoke_token(session, token_id, actor=principal.name, reason=reason)

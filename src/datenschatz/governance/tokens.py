@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from datenschatz.access.policy import ALL_SCOPES, Principal, Role, Scope
+from datenschatz.access.policy import ALL_SCOPES, Principal, Role, Scope, can_hold_scope
 from datenschatz.db.governance_models import ApiToken, User
 from datenschatz.db.models import utcnow
 from datenschatz.errors import InputError, NotFound, Unauthorized
@@ -122,7 +122,7 @@ def _check_scopes(scopes: Iterable[str], roles: frozenset[Role]) -> tuple[str, .
         )
     if not chosen:
         raise InputError("A token needs at least one scope.", parameter="scope")
-    if Scope.ADMIN.value in chosen and Role.ADMIN not in roles:
+    if not all(can_hold_scope(roles, s) for s in chosen):
         raise InputError("Only admins may hold a token with the admin scope.", parameter="scope")
     if any(_is_grant_scope(s) for s in chosen):
         chosen.add(Scope.READ.value)

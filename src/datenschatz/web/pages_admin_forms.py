@@ -2,7 +2,7 @@
 take a role away, and draft a new challenge.
 
 Thin adapters: each handler checks the CSRF token, asks
-:func:`~datenschatz.access.policy.ensure_admin` (the challenge service asks itself) and calls
+:func:`~datenschatz.access.policy.ensure_admin` (the challenge service asks the policy) and calls
 the account or challenge service. A service error shows the form again with its message and
 the values entered (never a password), with the error's 4xx status.
 

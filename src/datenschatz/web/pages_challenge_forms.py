@@ -11,8 +11,10 @@ forms, and the page where the challenge's reviewers decide.
 - A team member asks for an extra dataset for an active grant from ``/partner``.
 
 Thin adapters over :mod:`datenschatz.governance.challenges` and
-:mod:`datenschatz.governance.grants`, which decide who may do what. A failed form shows its
-page again with the service's message, the values entered and the error's 4xx status.
+:mod:`datenschatz.governance.grants`; who may do and see what is decided in
+:mod:`datenschatz.access.policy`, which these pages also ask what to show (the reviewers'
+link, the admins' forms). A failed form shows its page again with the service's message, the
+values entered and the error's 4xx status.
 """
 
 from __future__ import annotations
@@ -22,14 +24,13 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from datenschatz.access import policy
 from datenschatz.access.policy import Principal
-from datenschatz.db.governance_release_models import Challenge
-from datenschatz.errors import DatenschatzError, Forbidden, InputError, NotFound, Unauthorized
+from datenschatz.errors import DatenschatzError, InputError, NotFound, Unauthorized
 from datenschatz.governance import challenges, grants
 from datenschatz.hub import Hub
 from datenschatz.web import session as web_session
@@ -57,12 +58,6 @@ MANAGE_DONE = frozenset(
 )
 
 
-def _is_reviewer(session: Session, principal: Principal, slug: str) -> bool:
-    """Whether ``principal`` reviews the challenge (as the grants service decides)."""
-    row = session.scalar(select(Challenge).where(Challenge.slug == slug))
-    return row is not None and grants.is_challenge_reviewer(principal, row)
-
-
 def _manage_url(slug: str, done: str, anchor: str = "") -> str:
     target = f"{PREFIX}/challenges/{quote(slug, safe='')}/manage?done={done}"
     return target + (f"#{anchor}" if anchor else "")
@@ -86,7 +81,9 @@ def challenge_context(hub: Hub, principal: Principal, slug: str, signed: bool) -
         submissions = [
             s for s in challenges.list_submissions(session, principal, slug) if s.team in names
         ]
-        reviewer = _is_reviewer(session, principal, slug)
+        reviewer = policy.can_review_challenge(
+            principal, policy.ensure_challenge(session, principal, slug)
+        )
     return {
         "challenge": challenge,
         "teams": teams,
@@ -188,11 +185,7 @@ async def challenge_action(
 def manage_context(hub: Hub, principal: Principal, slug: str) -> dict[str, Any]:
     with hub.session() as session:
         challenge = challenges.get_challenge(session, principal, slug)
-        if not _is_reviewer(session, principal, slug):
-            raise Forbidden(
-                "Only the challenge's reviewers see its applications.",
-                key="challenge.reviewers_only",
-            )
+        policy.ensure_can_see_reviews(principal, policy.ensure_challenge(session, principal, slug))
         applications = challenges.list_applications(session, principal, slug)
         mine: dict[int, dict[str, Any]] = {}
         for a in applications:
@@ -211,7 +204,8 @@ def manage_context(hub: Hub, principal: Principal, slug: str) -> dict[str, Any]:
         "grant_teams": teams,
         "extra": extra,
         "submissions": submissions,
-        "is_admin": principal.is_admin,
+        # The admin link, publishing a draft and revoking a grant.
+        "is_admin": policy.can_manage_challenges(principal),
     }
 
 

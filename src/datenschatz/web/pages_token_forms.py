@@ -5,7 +5,8 @@ The answer page of a new token is the only place its secret ever appears: it is 
 in the answer to the form (``Cache-Control: no-store``), stored only as its SHA-256, and never
 written to a log or an audit event. Scopes are checkboxes (``read``, ``write``,
 ``sensors:write``, ``admin`` for admins, and ``grant:N`` to limit a token to one grant); the
-expiry is a number of days (empty: no expiry). The token services decide what is allowed.
+expiry is a number of days (empty: no expiry). The token services ask the access policy what
+is allowed (:mod:`datenschatz.access.policy`).
 """
 
 from __future__ import annotations
