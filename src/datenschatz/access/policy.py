@@ -100,6 +100,7 @@ __all__ = [
     "can_see_team_work",
     "can_see_unpublished",
     "creatable_organizations",
+    "editable_datasets",
     "ensure_admin",
     "ensure_application",
     "ensure_can_accept_grant",
@@ -116,6 +117,7 @@ __all__ = [
     "ensure_can_see_reviews",
     "ensure_can_submit",
     "ensure_challenge",
+    "ensure_creatable_organizations",
     "ensure_dataset",
     "ensure_grant",
     "ensure_own_grant",
@@ -417,6 +419,27 @@ def ensure_can_create_dataset(
         raise Forbidden("You may not create datasets in this organization.", org=org_slug)
     ensure_scope(principal, Scope.WRITE)
     return org
+
+
+def editable_datasets(principal: Principal) -> ColumnElement[bool]:
+    """SQL condition: the datasets ``principal`` may add versions to (their organizations'
+    visible datasets; every dataset for admins)."""
+    if principal.is_admin:
+        return visible_datasets(principal)
+    return and_(
+        visible_datasets(principal),
+        Dataset.organization_id.in_(sorted(principal.steward_org_ids)),
+    )
+
+
+def ensure_creatable_organizations(session: Session, principal: Principal) -> list[Organization]:
+    """:func:`creatable_organizations`, or Forbidden when ``principal`` may create none."""
+    found = creatable_organizations(session, principal)
+    if not found:
+        raise Forbidden(
+            "Only stewards and admins create datasets.", key="access.create_only_stewards"
+        )
+    return found
 
 
 def creatable_organizations(session: Session, principal: Principal) -> list[Organization]:

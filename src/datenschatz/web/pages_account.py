@@ -28,13 +28,14 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from datenschatz.access.policy import (
     Principal,
     creatable_organizations,
+    editable_datasets,
     ensure_can_edit,
-    visible_datasets,
+    ensure_creatable_organizations,
 )
 from datenschatz.catalog.datasets import VersionInfo
 from datenschatz.catalog.views import DatasetInfo
 from datenschatz.db.models import Dataset
-from datenschatz.errors import DatenschatzError, Forbidden, InputError, TooLarge, Unauthorized
+from datenschatz.errors import DatenschatzError, InputError, TooLarge, Unauthorized
 from datenschatz.governance.accounts import authenticate
 from datenschatz.hub import Hub
 from datenschatz.ingest.model import IngestOptions
@@ -112,9 +113,7 @@ async def logout(request: Request) -> Response:
 def _editable(hub: Hub, principal: Principal) -> list[DatasetInfo]:
     """The datasets ``principal`` may upload to: their organizations' (all, for admins)."""
     with hub.session() as session:
-        query = select(Dataset).where(visible_datasets(principal)).order_by(Dataset.slug)
-        if not principal.is_admin:
-            query = query.where(Dataset.organization_id.in_(sorted(principal.steward_org_ids)))
+        query = select(Dataset).where(editable_datasets(principal)).order_by(Dataset.slug)
         return [DatasetInfo.of(d) for d in session.scalars(query)]
 
 
@@ -267,9 +266,12 @@ def create_form(request: Request, hub: HubDep, principal: PrincipalDep) -> Respo
         web = _signed_in(request, principal)
     except Unauthorized:
         return RedirectResponse(f"{PREFIX}/login", status_code=303)
-    organizations = _organizations(hub, principal)
-    if not organizations:
-        return error_page(request, Forbidden("Only stewards and admins create datasets."))
+    try:
+        with hub.session() as session:
+            found = ensure_creatable_organizations(session, principal)
+    except DatenschatzError as exc:
+        return error_page(request, exc)
+    organizations = [(o.slug, o.name) for o in found]
     chosen = request.query_params.get("org", "")
     if chosen not in {slug for slug, _ in organizations}:
         chosen = organizations[0][0] if len(organizations) == 1 else ""

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from datenschatz.access.policy import Principal, ensure_version
+from datenschatz.access.policy import Principal, can_answer_release_question, ensure_version
 from datenschatz.catalog.datasets import VersionInfo
 from datenschatz.errors import DatenschatzError, InputError, Unauthorized
 from datenschatz.governance.releases import (
@@ -39,12 +39,10 @@ def _text(value: object) -> str:
 
 def _my_questions(principal: Principal, missing: list[str]) -> list[str]:
     """The open questions ``principal`` answers (an admin or a reviewer without kind: all)."""
-    if principal.is_admin or not principal.reviewer_kinds:
-        return missing
     return [
         q
         for q, kind in ((q.value, k) for q, k in QUESTION_KIND.items())
-        if q in missing and kind in principal.reviewer_kinds
+        if q in missing and can_answer_release_question(principal, kind)
     ]
 
 

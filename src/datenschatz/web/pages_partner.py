@@ -17,7 +17,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from datenschatz.access.policy import Principal, Scope
+from datenschatz.access.policy import Principal, Scope, can_hold_scope
 from datenschatz.db.governance_release_models import Challenge
 from datenschatz.errors import DatenschatzError, Unauthorized
 from datenschatz.governance import challenges, grants, own_tokens
@@ -49,7 +49,7 @@ def partner_context(hub: Hub, principal: Principal) -> dict[str, Any]:
         }
         extra = {g.id: grants.list_extra_requests(session, principal, g.id) for g in mine}
         tokens = own_tokens.list_own_tokens(session, principal)
-    scopes = [s.value for s in Scope if s is not Scope.ADMIN or principal.is_admin]
+    scopes = [s.value for s in Scope if can_hold_scope(principal.roles, s.value)]
     return {
         "teams": teams,
         "team_names": {t.id: t.name for t in teams},
