@@ -31,8 +31,17 @@ def kill_group(pid: int) -> None:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment for a child: no DATENSCHATZ_* settings leak in from the caller."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATENSCHATZ_")}
+    """The environment for a child: no DATENSCHATZ_* settings leak in from the caller.
+
+    PYTHONDONTWRITEBYTECODE is dropped too (some sandboxes set it): with it, an editable
+    install compiles every module of ours from source on every run, which a normal install
+    does once. The installed peers' packages were compiled by pip at install time.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DATENSCHATZ_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(extra)
     return env
 
