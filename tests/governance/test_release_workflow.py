@@ -280,6 +280,9 @@ def test_a_request_needs_complete_dcat_metadata_but_an_admin_publish_records_it(
             "passed": True,
             "advisory": True,
             "reason": "Missing DCAT-AP.de metadata: description, contact",
+            "reason_codes": [
+                {"code": "dcat_missing", "params": {"fields": ["description", "contact"]}}
+            ],
         }
     ]
 

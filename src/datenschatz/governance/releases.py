@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from datenschatz.access import policy
 from datenschatz.access.policy import Principal, ReviewerKind, Role
 from datenschatz.catalog.datasets import get_version
+from datenschatz.coded import coded, codes_of
 from datenschatz.db.governance_models import Membership
 from datenschatz.db.governance_release_models import (
     Question,
@@ -255,8 +256,17 @@ if withdrawal_reason_of not in policy.WITHDRAWAL_REASON:
 # --- write side -------------------------------------------------------------------------------
 
 
+def _check_dict(check: str, passed: bool, reason: str) -> dict[str, Any]:
+    """A recorded check: its English reason and, beside it, the reason's codes (one a sentence).
+
+    ``reason_codes`` is empty where the reason has none (no reason, or one not made with
+    :func:`datenschatz.coded.coded`); requests recorded before codes existed have no such key.
+    """
+    return {"check": check, "passed": passed, "reason": reason, "reason_codes": codes_of(reason)}
+
+
 def _check_dicts(results: list[Any]) -> list[dict[str, Any]]:
-    return [{"check": r.check, "passed": r.passed, "reason": r.reason} for r in results]
+    return [_check_dict(r.check, r.passed, r.reason) for r in results]
 
 
 def check_metadata_complete(dataset: Dataset) -> dict[str, Any]:
@@ -264,11 +274,12 @@ def check_metadata_complete(dataset: Dataset) -> dict[str, Any]:
     from datenschatz.catalog.metadata import read_metadata
 
     missing = read_metadata(dataset).missing()
-    return {
-        "check": "metadata_complete",
-        "passed": not missing,
-        "reason": "Missing DCAT-AP.de metadata: " + ", ".join(missing) if missing else "",
-    }
+    reason = (
+        coded("Missing DCAT-AP.de metadata: " + ", ".join(missing), "dcat_missing", fields=missing)
+        if missing
+        else ""
+    )
+    return _check_dict("metadata_complete", not missing, reason)
 
 
 def check_level_allowed(session: Session, version: Version, level: ReleaseLevel) -> dict[str, Any]:
@@ -278,13 +289,13 @@ def check_level_allowed(session: Session, version: Version, level: ReleaseLevel)
 
     cap = access_cap(session, version)
     if cap is AccessLevel.PARTNER and level is ReleaseLevel.PUBLIC:
-        return {
-            "check": "level",
-            "passed": False,
-            "reason": "The version is derived from partner data; it can be released to "
-            "partners at most, not to the public.",
-        }
-    return {"check": "level", "passed": True, "reason": ""}
+        reason = coded(
+            "The version is derived from partner data; it can be released to partners at most, "
+            "not to the public.",
+            "level_partner_only",
+        )
+        return _check_dict("level", False, reason)
+    return _check_dict("level", True, "")
 
 
 def _run_checks(

@@ -34,6 +34,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import duckdb
 
+from datenschatz.coded import coded
 from datenschatz.errors import IngestError
 from datenschatz.ingest import crs as crsmod
 from datenschatz.ingest.archive import extract_zip
@@ -95,11 +96,18 @@ def read_shapefile_zip(
             )
         chosen = shps[0]
         member = chosen.relative_to(tmp).as_posix()
-        warnings = []
+        warnings: list[str] = []
         if len(shps) > 1:
             others = ", ".join(f.relative_to(tmp).as_posix() for f in shps[1:])
             warnings.append(
-                f"The archive holds {len(shps)} Shapefiles; only {member} was read, not: {others}."
+                coded(
+                    f"The archive holds {len(shps)} Shapefiles; only {member} was read, "
+                    f"not: {others}.",
+                    "shapefiles_many",
+                    count=len(shps),
+                    member=member,
+                    others=others,
+                )
             )
         missing = [ext for ext in (".shx", ".dbf") if _sibling(chosen, ext) is None]
         if missing:
@@ -167,7 +175,14 @@ def _read_gdal(
     if len(layers) > 1:
         others = ", ".join(f"'{other.name}'" for other in layers if other is not layer)
         warnings.append(
-            f"The file has {len(layers)} layers; only layer '{layer.name}' was read, not: {others}."
+            coded(
+                f"The file has {len(layers)} layers; only layer '{layer.name}' was read, "
+                f"not: {others}.",
+                "layers_many",
+                count=len(layers),
+                layer=layer.name,
+                others=others,
+            )
         )
     table = f"ds_geo_{uuid.uuid4().hex}"
     vrt: Path | None = None
@@ -370,7 +385,8 @@ def _non_spatial(
     columns = ", ".join(
         sql_ident(s) if s == o else f"{sql_ident(s)} AS {sql_ident(o)}" for s, o in pairs
     )
-    warnings = [*warnings, "The layer has no geometry; it was read as a plain table."]
+    plain = coded("The layer has no geometry; it was read as a plain table.", "no_geometry")
+    warnings = [*warnings, plain]
     return Staged(
         select_sql=f"SELECT {columns} FROM {sql_ident(table)} ORDER BY rowid",
         format=fmt,

@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from datenschatz.coded import coded
 from datenschatz.errors import IngestError
 from datenschatz.ingest import crs as crsmod
 from datenschatz.ingest.crs import WGS84, Crs
@@ -78,7 +79,11 @@ def output_names(columns: list[str]) -> tuple[list[tuple[str, str]], dict[str, C
         pairs.append((name, new))
         notes[new] = ColumnNote(
             source_name=name,
-            message=f"renamed from '{name}': that name is kept for the geometry column",
+            message=coded(
+                f"renamed from '{name}': that name is kept for the geometry column",
+                "renamed_geometry",
+                name=name,
+            ),
         )
     return pairs, notes
 
@@ -97,8 +102,12 @@ def finish(con: duckdb.DuckDBPyConnection, src: FeatureTable, options: IngestOpt
             f"CASE WHEN ST_IsValid({geom_sql}) THEN {geom_sql} ELSE ST_MakeValid({geom_sql}) END"
         )
         warnings.append(
-            f"{invalid} invalid geometr{'y was' if invalid == 1 else 'ies were'} repaired with "
-            "ST_MakeValid (make_valid)."
+            coded(
+                f"{invalid} invalid geometr{'y was' if invalid == 1 else 'ies were'} repaired "
+                "with ST_MakeValid (make_valid).",
+                "geometries_repaired",
+                count=invalid,
+            )
         )
     if stats["with_m"]:
         geom_sql = (
@@ -107,7 +116,12 @@ def finish(con: duckdb.DuckDBPyConnection, src: FeatureTable, options: IngestOpt
             f"ELSE {geom_sql} END"
         )
         warnings.append(
-            f"M values of {stats['with_m']} feature(s) were dropped: GeoParquet cannot store them."
+            coded(
+                f"M values of {stats['with_m']} feature(s) were dropped: GeoParquet cannot "
+                "store them.",
+                "m_dropped",
+                count=stats["with_m"],
+            )
         )
     if source is not None and not source.is_wgs84_lonlat:
         geom_sql = (
@@ -187,7 +201,12 @@ def _decide_crs(
         geographic = crsmod.is_geographic(con, given, file=shown, from_option=True)
         if src.crs is not None and not src.crs.same_as(given):
             warnings.append(
-                f"The file declares {src.crs.label}; {given.label} given with --crs was used."
+                coded(
+                    f"The file declares {src.crs.label}; {given.label} given with --crs was used.",
+                    "crs_overridden",
+                    declared=src.crs.label,
+                    given=given.label,
+                )
             )
         source, origin = given, "option"
     elif src.crs is not None:
@@ -209,9 +228,12 @@ def _decide_crs(
         )
     if source is None:
         warnings.append(
-            "The file declares no coordinate reference system; its coordinates look like "
-            "longitude/latitude and were taken as EPSG:4326 (WGS 84). "
-            "Give the CRS with --crs if that is wrong."
+            coded(
+                "The file declares no coordinate reference system; its coordinates look like "
+                "longitude/latitude and were taken as EPSG:4326 (WGS 84). "
+                "Give the CRS with --crs if that is wrong.",
+                "crs_assumed",
+            )
         )
         return crsmod.of_code(WGS84), "assumed"
     return source, origin

@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from datenschatz.coded import coded
 from datenschatz.errors import IngestError, UnsupportedFormat
 from datenschatz.ingest import crs as crsmod
 from datenschatz.ingest.crs import Crs
@@ -173,7 +174,13 @@ def _stage(
         attributes.append(name)
         if name in spatial:
             select.append(f"ST_AsText({_geometry_sql(name, dtype)}) AS {sql_ident(name)}")
-            warnings.append(f"Column '{name}' holds a second geometry; it is stored as WKT text.")
+            warnings.append(
+                coded(
+                    f"Column '{name}' holds a second geometry; it is stored as WKT text.",
+                    "second_geometry",
+                    column=name,
+                )
+            )
         else:
             select.append(sql_ident(name))
     parsed = _geometry_sql(primary, types[primary])

@@ -47,6 +47,7 @@ from typing import Any
 
 import duckdb
 
+from datenschatz.coded import coded, joined
 from datenschatz.errors import IngestError
 from datenschatz.ingest.model import MAX_EXAMPLES, ColumnNote, Rejected
 from datenschatz.store.duck import sql_ident, sql_string
@@ -670,9 +671,10 @@ def _choose(col: _Column, convention: str | None, *, ambiguous: bool = False) ->
         col.chosen = best[0]
         if ambiguous and col.fits[best[0].key] > 0:
             sep = "comma" if convention == "de" else "point"
-            col.note.message = (
+            col.note.message = coded(
                 f"read with a decimal {sep}: its values (like 1.234 or 1,234) fit both "
-                "conventions, so the rest of the file decided"
+                "conventions, so the rest of the file decided",
+                "decimal_" + sep,
             )
     return True
 
@@ -723,7 +725,9 @@ def _finish(col: _Column, conv: Conversion, good: int) -> None:
         return
     col.note.inferred_from = conv.inferred_from
     if conv.key == "iso_tstz":
-        col.note.message = col.note.message or "timestamps with UTC offset, stored as UTC"
+        col.note.message = col.note.message or coded(
+            "timestamps with UTC offset, stored as UTC", "utc_offset"
+        )
 
 
 def _markers_sql() -> str:
@@ -789,11 +793,16 @@ def _keep_text(
     col.note = ColumnNote()
     other, lead0 = classes["other"], classes["lead0"]
     total = good + other + lead0
-    sentences = []
+    sentences: list[str] = []
     if lead0:
         sentences.append(
-            f"kept as text: {_count_of(lead0, total)} {_have(lead0)} leading zeros, "
-            "which a number type would drop (keys such as postcodes or municipality codes)"
+            coded(
+                f"kept as text: {_count_of(lead0, total)} {_have(lead0)} leading zeros, "
+                "which a number type would drop (keys such as postcodes or municipality codes)",
+                "leading_zeros",
+                count=lead0,
+                total=total,
+            )
         )
     if other and good >= other:
         examples = _rejected_examples(source, col.source, conv)
@@ -807,11 +816,20 @@ def _keep_text(
         unit = line_label if len(lines) == 1 else f"{line_label}s"
         prefix = "also " if lead0 else "kept as text: "
         sentences.append(
-            f"{prefix}{_count_of(other, total)} {'is' if other == 1 else 'are'} "
-            f"not a valid {conv.what}; {unit} {shown}{more}"
+            coded(
+                f"{prefix}{_count_of(other, total)} {'is' if other == 1 else 'are'} "
+                f"not a valid {conv.what}; {unit} {shown}{more}",
+                "also_invalid" if lead0 else "invalid",
+                count=other,
+                total=total,
+                what=conv.what,
+                unit=line_label,
+                lines=lines,
+                more=other > len(lines),
+            )
         )
     if sentences:
-        col.note.message = "; ".join(sentences)
+        col.note.message = joined("; ", sentences)
 
 
 def _count_of(n: int, total: int) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from datenschatz.coded import code_of, codes_of
 from datenschatz.ingest.model import ColumnNote, Staged
 from datenschatz.store.duck import sql_ident, sql_string
 
@@ -243,6 +244,7 @@ def build_report(
             entry["inferred_from"] = note.inferred_from
         if note.message:
             entry["message"] = note.message
+            entry["message_codes"] = codes_of(note.message)  # one per sentence, if coded
         if note.source_name and note.source_name != name:
             entry["source_name"] = note.source_name
         report_columns.append(entry)
@@ -265,6 +267,8 @@ def build_report(
         "format": staged.format,
         "details": staged.details,
         "warnings": list(staged.warnings),
+        # Beside each warning its code and values (None where it has none), for the web UI.
+        "warning_codes": [code_of(w) for w in staged.warnings],
         "errors": [],
     }
     return build_schema(columns, null_counts, staged.notes), report, bbox

@@ -38,6 +38,7 @@ import openpyxl
 import pyarrow as pa
 from openpyxl.utils import get_column_letter
 
+from datenschatz.coded import coded
 from datenschatz.errors import IngestError
 from datenschatz.ingest.infer import Source, check_names, infer
 from datenschatz.ingest.model import ColumnNote, IngestOptions, Staged
@@ -428,6 +429,9 @@ def _load_records(
     for i, name in enumerate(names, start=1):
         if flat.containers.get(name) and f"c{i}" not in fixed:
             note = notes.setdefault(name, ColumnNote())
-            note.message = "holds arrays or deeply nested objects as JSON text besides plain values"
+            note.message = coded(
+                "holds arrays or deeply nested objects as JSON text besides plain values",
+                "nested_as_json",
+            )
     details = {"encoding": "UTF-8", "records": len(table.lines), "flatten_depth": MAX_DEPTH}
     return Staged(result.select_sql, fmt, notes, details=details)

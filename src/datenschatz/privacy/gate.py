@@ -33,6 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from datenschatz.catalog.datasets import get_dataset, get_version
+from datenschatz.coded import code_of, coded
 from datenschatz.db.models import Dataset, Version, utcnow
 from datenschatz.db.privacy_models import ColumnRole, PrivacyReport
 from datenschatz.hub import Hub
@@ -190,6 +191,9 @@ def evaluate(
         "passed": not reasons,
         "reasons": reasons,
         "notes": notes,
+        # The code of each reason and note (None where it has none), for pages in any language.
+        "reason_codes": [code_of(r) for r in reasons],
+        "note_codes": [code_of(n) for n in notes],
     }
     _store(session, version, table, report)
     if reasons:
@@ -211,34 +215,61 @@ def _column_reasons(
     before = len(reasons)
     if role is None:
         proposed = row.proposed_role.value if row is not None and row.proposed_role else None
-        reasons.append(
+        text = (
             f"Column {name!r} has no confirmed role"
             + (f" (proposed: {proposed})" if proposed else "")
             + "; set one with `datenschatz privacy roles`."
         )
+        if proposed:
+            reasons.append(coded(text, "no_role_proposed", column=name, role=proposed))
+        else:
+            reasons.append(coded(text, "no_role", column=name))
         return True
     if role in NEVER_RAW:
         reasons.append(
-            f"Column {name!r} is {role.value}: it is never published raw; drop or treat it."
+            coded(
+                f"Column {name!r} is {role.value}: it is never published raw; drop or treat it.",
+                "never_raw",
+                column=name,
+                role=role.value,
+            )
         )
         return True
     for entity, hit in hits.items():
         if entity == "unique":
             if role in (ColumnRole.QUASI_ID, ColumnRole.SENSITIVE):
                 reasons.append(
-                    f"Column {name!r} ({role.value}) has values so unique they single out "
-                    "rows; generalize it or declare it direct_id and drop it."
+                    coded(
+                        f"Column {name!r} ({role.value}) has values so unique they single out "
+                        "rows; generalize it or declare it direct_id and drop it.",
+                        "too_unique",
+                        column=name,
+                        role=role.value,
+                    )
                 )
             continue
         if entity in PUBLIC_PLACE_ENTITIES and role is ColumnRole.PUBLIC_KEY:
             notes.append(
-                f"Column {name!r} holds addresses ({entity}); allowed as public_key: "
-                "addresses of public places."
+                coded(
+                    f"Column {name!r} holds addresses ({entity}); allowed as public_key: "
+                    "addresses of public places.",
+                    "public_addresses",
+                    column=name,
+                    entity=entity,
+                )
             )
             continue
         reasons.append(
-            f"Column {name!r} ({role.value}): {entity} found in {hit.count} row(s), "
-            f"e.g. rows {_rows(hit.rows)}; declare it direct_id or free_text and treat it."
+            coded(
+                f"Column {name!r} ({role.value}): {entity} found in {hit.count} row(s), "
+                f"e.g. rows {_rows(hit.rows)}; declare it direct_id or free_text and treat it.",
+                "entity_found",
+                column=name,
+                role=role.value,
+                entity=entity,
+                count=hit.count,
+                rows=_rows(hit.rows),
+            )
         )
     return len(reasons) > before
 
@@ -272,10 +303,18 @@ def _group_sizes(
                 f"SELECT count(*) FROM (SELECT count(*) AS n FROM {source} GROUP BY {group}) "
                 f"WHERE n < {k}"
             ).fetchone()
+            groups = small[0] if small else 0
             reasons.append(
-                f"The quasi-identifiers ({', '.join(quasi)}) single out {small[0] if small else 0}"
-                f" group(s) of fewer than k={k} rows (smallest: {smallest}); generalize them "
-                "or aggregate."
+                coded(
+                    f"The quasi-identifiers ({', '.join(quasi)}) single out {groups}"
+                    f" group(s) of fewer than k={k} rows (smallest: {smallest}); generalize them "
+                    "or aggregate.",
+                    "small_groups",
+                    columns=", ".join(quasi),
+                    groups=groups,
+                    k=k,
+                    smallest=smallest,
+                )
             )
         return smallest, "quasi_id"
     finally:
@@ -296,7 +335,13 @@ def _contributor_counts(
     figures = [c for c, r in roles.items() if r in (ColumnRole.MEASURE, ColumnRole.SENSITIVE)]
     for column in counts:
         if fields.get(column) not in ("integer", "number"):
-            reasons.append(f"Column {column!r} is contributor_count but holds no numbers.")
+            reasons.append(
+                coded(
+                    f"Column {column!r} is contributor_count but holds no numbers.",
+                    "count_not_numeric",
+                    column=column,
+                )
+            )
             continue
         col = _q(column)
         row = cursor.execute(
@@ -309,8 +354,15 @@ def _contributor_counts(
             smallest = int(low) if smallest is None else min(smallest, int(low))
         if small:
             reasons.append(
-                f"Column {column!r}: {small} row(s) stand for fewer than k={k} contributors, "
-                f"e.g. rows {_rows(list(examples or []))}; aggregate further or suppress them."
+                coded(
+                    f"Column {column!r}: {small} row(s) stand for fewer than k={k} contributors, "
+                    f"e.g. rows {_rows(list(examples or []))}; aggregate further or suppress them.",
+                    "few_contributors",
+                    column=column,
+                    count=small,
+                    k=k,
+                    rows=_rows(list(examples or [])),
+                )
             )
         if figures:
             shown = " OR ".join(f"{_q(f)} IS NOT NULL" for f in figures)
@@ -319,8 +371,13 @@ def _contributor_counts(
             ).fetchone()
             if leaked and leaked[0]:
                 reasons.append(
-                    f"Column {column!r} is empty in {leaked[0]} row(s) whose figures are "
-                    "published: the group size of those figures is unknown."
+                    coded(
+                        f"Column {column!r} is empty in {leaked[0]} row(s) whose figures are "
+                        "published: the group size of those figures is unknown.",
+                        "count_missing",
+                        column=column,
+                        count=leaked[0],
+                    )
                 )
     return smallest, "contributor_count"
 
@@ -338,8 +395,11 @@ def _treatments(
 
     if version.id in ledger.raw_version_ids(session, dataset.id):
         reasons.append(
-            "This version is the raw input of a declared treatment: it stays internal; "
-            "publish the treated output instead."
+            coded(
+                "This version is the raw input of a declared treatment: it stays internal; "
+                "publish the treated output instead.",
+                "raw_input",
+            )
         )
     treatments = ledger.treatment_run_for(session, version.id)
     compared: list[dict[str, Any]] = []
@@ -348,8 +408,12 @@ def _treatments(
         hashed = set(treatments.get("never_publish") or []) & {c.name for c in table.columns}
         for column in sorted(hashed):
             reasons.append(
-                f"Column {column!r} holds keyed hashes (pseudonymous personal data): "
-                "allowed for internal joins only, never published."
+                coded(
+                    f"Column {column!r} holds keyed hashes (pseudonymous personal data): "
+                    "allowed for internal joins only, never published.",
+                    "keyed_hash",
+                    column=column,
+                )
             )
     reasons.extend(ledger.differencing_findings(hub, session, dataset, version))
     return treatments, compared

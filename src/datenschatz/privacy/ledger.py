@@ -31,6 +31,7 @@ import duckdb
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from datenschatz.coded import coded
 from datenschatz.db.models import Dataset, Version
 from datenschatz.db.privacy_ledger_models import (
     ContributorLedger,
@@ -207,8 +208,13 @@ def differencing_findings(
             theirs = root / other.path
             if not (mine / "cells.parquet").is_file() or not (theirs / "cells.parquet").is_file():
                 reasons.append(
-                    f"The contributor ledger of this version or of {slug} v{number} is missing "
-                    "from the data directory: the releases cannot be compared."
+                    coded(
+                        f"The contributor ledger of this version or of {slug} v{number} is "
+                        "missing from the data directory: the releases cannot be compared.",
+                        "ledger_missing",
+                        dataset=slug,
+                        version=number,
+                    )
                 )
                 continue
             k = max(ledger.k, other.k)
@@ -253,10 +259,18 @@ def differencing_findings(
                 shown = "; ".join(f"{cell} ({n})" for cell, n in found[:MAX_LISTED])
                 more = f" and {len(found) - MAX_LISTED} more" if len(found) > MAX_LISTED else ""
                 reasons.append(
-                    f"{len(found)} cell(s) differ from the published release {slug} v{number} "
-                    f"by fewer than k={k} contributors, so subtracting the two figures would "
-                    f"isolate them: {shown}{more}. Publish larger cells, wait until the change "
-                    "reaches k, or use differential privacy."
+                    coded(
+                        f"{len(found)} cell(s) differ from the published release {slug} "
+                        f"v{number} by fewer than k={k} contributors, so subtracting the two "
+                        f"figures would isolate them: {shown}{more}. Publish larger cells, wait "
+                        "until the change reaches k, or use differential privacy.",
+                        "differencing",
+                        count=len(found),
+                        dataset=slug,
+                        version=number,
+                        k=k,
+                        cells=shown + (" …" if more else ""),
+                    )
                 )
     finally:
         con.close()

@@ -94,6 +94,14 @@ class PrivacyReport(_Model):
     passed: bool
     reasons: list[str] = Field(description="Why the version does not pass (empty when passed).")
     notes: list[str] = Field(description="What the gate allowed and why (no action needed).")
+    reason_codes: list[dict[str, Any] | None] | None = Field(
+        default=None,
+        description="Beside each reason: its stable code and values ({code, params}), by which "
+        "pages show it in their language; null where a reason has none. Absent in older reports.",
+    )
+    note_codes: list[dict[str, Any] | None] | None = Field(
+        default=None, description="Beside each note: its code and values, as reason_codes."
+    )
 
 
 def tool_versions() -> dict[str, str]:

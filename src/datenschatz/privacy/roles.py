@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from datenschatz.coded import Code, coded
 from datenschatz.db.models import Dataset, utcnow
 from datenschatz.db.privacy_models import ColumnRole, DatasetColumnRole
 from datenschatz.errors import InputError
@@ -29,6 +30,7 @@ __all__ = [
     "get_roles",
     "parse_role",
     "propose_role",
+    "reason_code",
     "record_proposals",
     "set_roles",
 ]
@@ -80,10 +82,49 @@ def parse_role(value: str | ColumnRole, column: str = "") -> ColumnRole:
 
 @dataclass(frozen=True)
 class Proposal:
-    """A proposed role and why (entity types or the name rule; never a value)."""
+    """A proposed role and why (entity types or the name rule; never a value).
+
+    ``reason`` is English; it is made from :data:`REASONS` by its code, so that the code and
+    values of a stored reason can be read back from the text (:func:`reason_code`).
+    """
 
     role: ColumnRole
     reason: str
+
+
+# The reasons of proposals by code; a text without values before those with them.
+REASONS = {
+    "personal_name": "a name column in a table with personal data",
+    "public_name": "the name of a public thing or place",
+    "thing_key": "name suggests the key of a thing or place",
+    "unique_personal": "unique values in a table with personal data",
+    "unique_values": "values are so unique they look like identifiers",
+    "date_personal": "a date in a table with personal data",
+    "time_dimension": "a time dimension",
+    "numeric": "a numeric value",
+    "category_personal": "a category in a table with personal data",
+    "public_category": "a category or key of public things",
+    "name_not_number": "name suggests {entity}, not a number",
+    "name_suggests": "name suggests {entity}",
+    "values_contain": "values contain {entities}",
+}
+_REASON_PATTERNS = [
+    (code, re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>.+)", re.escape(text)) + "$"))
+    for code, text in REASONS.items()
+]
+
+
+def _proposal(role: ColumnRole, code: str, **params: str) -> Proposal:
+    return Proposal(role, coded(REASONS[code].format(**params), code, **params))
+
+
+def reason_code(reason: str) -> Code | None:
+    """The code and values of a proposal's reason (also one stored as text); None if unknown."""
+    for code, pattern in _REASON_PATTERNS:
+        found = pattern.match(reason)
+        if found:
+            return {"code": code, "params": found.groupdict()}
+    return None
 
 
 def propose_role(
@@ -106,35 +147,35 @@ def propose_role(
     if rule is not None and rule.entity == "name_of_thing":
         # "name" alone: a person's name in a table with personal data, else a place's or thing's.
         if personal_table or "person_name" in found:
-            return Proposal(ColumnRole.DIRECT_ID, "a name column in a table with personal data")
+            return _proposal(ColumnRole.DIRECT_ID, "personal_name")
         if not direct:
-            return Proposal(ColumnRole.PUBLIC_KEY, "the name of a public thing or place")
+            return _proposal(ColumnRole.PUBLIC_KEY, "public_name")
     if rule is not None and rule.role in (ColumnRole.DIRECT_ID, ColumnRole.FREE_TEXT):
-        return Proposal(rule.role, f"name suggests {rule.entity}")
+        return _proposal(rule.role, "name_suggests", entity=rule.entity)
     if direct:
         # Several kinds of personal data in one text column: prose with details in it.
         many = len(direct) > 1 and field_type == "string"
         role = ColumnRole.FREE_TEXT if many else ColumnRole.DIRECT_ID
-        return Proposal(role, "values contain " + ", ".join(direct))
+        return _proposal(role, "values_contain", entities=", ".join(direct))
     if rule is not None:
         if rule.role is ColumnRole.CONTRIBUTOR_COUNT and field_type not in NUMERIC_TYPES:
-            return Proposal(ColumnRole.QUASI_ID, f"name suggests {rule.entity}, not a number")
-        return Proposal(rule.role, f"name suggests {rule.entity}")
+            return _proposal(ColumnRole.QUASI_ID, "name_not_number", entity=rule.entity)
+        return _proposal(rule.role, "name_suggests", entity=rule.entity)
     if unique and field_type == "string" and personal_table:
-        return Proposal(ColumnRole.DIRECT_ID, "unique values in a table with personal data")
+        return _proposal(ColumnRole.DIRECT_ID, "unique_personal")
     if _THING_KEY.search(normalise(column)) and field_type in ("string", "integer"):
-        return Proposal(ColumnRole.PUBLIC_KEY, "name suggests the key of a thing or place")
+        return _proposal(ColumnRole.PUBLIC_KEY, "thing_key")
     if unique and field_type == "string":
-        return Proposal(ColumnRole.DIRECT_ID, "values are so unique they look like identifiers")
+        return _proposal(ColumnRole.DIRECT_ID, "unique_values")
     if field_type in TEMPORAL_TYPES:
         if personal_table:
-            return Proposal(ColumnRole.QUASI_ID, "a date in a table with personal data")
-        return Proposal(ColumnRole.PUBLIC_KEY, "a time dimension")
+            return _proposal(ColumnRole.QUASI_ID, "date_personal")
+        return _proposal(ColumnRole.PUBLIC_KEY, "time_dimension")
     if field_type in NUMERIC_TYPES:
-        return Proposal(ColumnRole.MEASURE, "a numeric value")
+        return _proposal(ColumnRole.MEASURE, "numeric")
     if personal_table:
-        return Proposal(ColumnRole.QUASI_ID, "a category in a table with personal data")
-    return Proposal(ColumnRole.PUBLIC_KEY, "a category or key of public things")
+        return _proposal(ColumnRole.QUASI_ID, "category_personal")
+    return _proposal(ColumnRole.PUBLIC_KEY, "public_category")
 
 
 def get_roles(session: Session, dataset: Dataset) -> dict[str, DatasetColumnRole]:
@@ -247,7 +288,7 @@ def record_proposals(session: Session, dataset: Dataset, proposals: Mapping[str,
         if row.proposed_role is proposal.role and row.proposal_reason == proposal.reason:
             continue
         row.proposed_role = proposal.role
-        row.proposal_reason = proposal.reason
+        row.proposal_reason = str(proposal.reason)
     session.flush()
 
 

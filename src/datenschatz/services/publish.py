@@ -3,6 +3,10 @@
 The checks are a list of plain functions. Later capabilities (privacy gate, release
 workflow) add theirs to :data:`CHECKS`; the CLI, API and web all publish through
 :func:`publish`, so a new check holds on every path at once.
+
+A failed check's reason is English, made with :func:`datenschatz.coded.coded`: it carries a
+stable code per sentence, which the release workflow stores beside it (``reason_codes``) and
+the web UI shows in the page's language.
 """
 
 from __future__ import annotations
@@ -13,17 +17,23 @@ from dataclasses import dataclass
 import duckdb
 
 from datenschatz.catalog.datasets import VersionInfo, get_dataset, get_version
+from datenschatz.coded import coded, joined
 from datenschatz.db.models import Dataset, Version
 from datenschatz.errors import CheckFailed
 from datenschatz.hub import Hub
 from datenschatz.store.versions import sha256_file
+
+# What an admin's direct publish records as the request's purpose and as each decision's reason
+# (pages recognise these texts and show them in their language).
+ADMIN_PURPOSE = "Published by an admin (datenschatz publish)."
+ADMIN_DECISION = "Decided by the admin who published."
 
 
 @dataclass(frozen=True)
 class CheckResult:
     check: str
     passed: bool
-    reason: str = ""
+    reason: str = ""  # English; coded (datenschatz.coded) where the check failed
 
 
 Check = Callable[[Hub, Dataset, Version], CheckResult]
@@ -32,25 +42,35 @@ Check = Callable[[Hub, Dataset, Version], CheckResult]
 def check_file_intact(hub: Hub, _dataset: Dataset, version: Version) -> CheckResult:
     path = hub.store.path(version.path)
     if not path.is_file():
-        return CheckResult("store", False, "The version file is missing from the store.")
+        return CheckResult(
+            "store", False, coded("The version file is missing from the store.", "store_missing")
+        )
     if sha256_file(path) != version.sha256:
-        return CheckResult("store", False, "The version file does not match its SHA-256.")
+        return CheckResult(
+            "store",
+            False,
+            coded("The version file does not match its SHA-256.", "store_hash_mismatch"),
+        )
     return CheckResult("store", True)
 
 
 def check_quality(_hub: Hub, _dataset: Dataset, version: Version) -> CheckResult:
     errors = version.quality.get("errors") or []
     if version.row_count <= 0:
-        return CheckResult("quality", False, "The version has no rows.")
+        return CheckResult("quality", False, coded("The version has no rows.", "no_rows"))
     if errors:
-        return CheckResult("quality", False, "The quality report has errors: " + "; ".join(errors))
+        text = "The quality report has errors: " + "; ".join(errors)
+        return CheckResult(
+            "quality", False, coded(text, "quality_errors", errors="; ".join(errors))
+        )
     return CheckResult("quality", True)
 
 
 def check_metadata(_hub: Hub, dataset: Dataset, _version: Version) -> CheckResult:
     missing = [name for name in ("title",) if not getattr(dataset, name).strip()]
     if missing:
-        return CheckResult("metadata", False, "Missing metadata: " + ", ".join(missing))
+        text = "Missing metadata: " + ", ".join(missing)
+        return CheckResult("metadata", False, coded(text, "metadata_missing", fields=missing))
     return CheckResult("metadata", True)
 
 
@@ -67,9 +87,14 @@ def check_privacy(hub: Hub, dataset: Dataset, version: Version) -> CheckResult:
         else:
             verdict = evaluate(hub, session, dataset, version)
     except duckdb.Error:
-        return CheckResult("privacy", False, "Privacy gate: the version file cannot be scanned.")
+        return CheckResult(
+            "privacy",
+            False,
+            coded("Privacy gate: the version file cannot be scanned.", "privacy_unscannable"),
+        )
     if not verdict.passed:
-        return CheckResult("privacy", False, "Privacy gate: " + " ".join(verdict.reasons))
+        lead = coded("Privacy gate:", "privacy_refused", count=len(verdict.reasons))
+        return CheckResult("privacy", False, joined(" ", [lead, *verdict.reasons]))
     return CheckResult("privacy", True)
 
 
@@ -86,8 +111,11 @@ def check_lineage(_hub: Hub, _dataset: Dataset, version: Version) -> CheckResult
         return CheckResult(
             "lineage",
             False,
-            "The version is derived from data that is not released (internal or unpublished); "
-            "it cannot be released either.",
+            coded(
+                "The version is derived from data that is not released (internal or "
+                "unpublished); it cannot be released either.",
+                "lineage_internal",
+            ),
         )
     return CheckResult("lineage", True)
 
@@ -128,7 +156,7 @@ def publish(hub: Hub, slug: str, version: int | None = None, *, actor: str) -> V
             admin,
             dataset,
             target,
-            purpose="Published by an admin (datenschatz publish).",
+            purpose=ADMIN_PURPOSE,
             level=ReleaseLevel.PUBLIC,
             advisory=releases.ADMIN_ADVISORY,
         )
@@ -140,7 +168,7 @@ def publish(hub: Hub, slug: str, version: int | None = None, *, actor: str) -> V
                     request,
                     Question(question),
                     approve=True,
-                    reason="Decided by the admin who published.",
+                    reason=ADMIN_DECISION,
                     checklist={},
                 )
             failure = releases.complete(hub, session, admin, request)
