@@ -6,7 +6,8 @@ Credentials that turn out invalid (401) count against the address as well, and a
 out of budget is refused even with credentials, so guessing tokens is limited too.
 
 Each key has a bucket of ``N`` requests refilled at ``N`` per minute, kept in this process.
-A refused request gets 429 in the one error shape with ``Retry-After``.
+A refused request gets 429 in the one error shape with ``Retry-After``; a browser at a web
+page gets the web UI's error page (in its language) with the same status and header.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from datenschatz.api.errors import error_headers
+from datenschatz.api.errors import browser_page, error_headers
 from datenschatz.config import Settings
 from datenschatz.errors import RateLimited, Unauthorized
 
@@ -162,5 +164,8 @@ class RateLimitMiddleware:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, wait: float) -> None:
         seconds = max(1, math.ceil(wait))
         error = RateLimited(f"Too many requests; try again in {seconds} s.", retry_after=seconds)
-        response = JSONResponse(error.to_dict(), status_code=429, headers=error_headers(error))
+        headers = error_headers(error)
+        response: Response | None = browser_page(Request(scope), error, headers)
+        if response is None:
+            response = JSONResponse(error.to_dict(), status_code=429, headers=headers)
         await response(scope, receive, send)

@@ -3,7 +3,10 @@
 Pages call :func:`page` with a template and its values; :func:`error_page` turns a
 :class:`~datenschatz.errors.DatenschatzError` into a friendly HTML page with its status, in the
 page's language (:mod:`datenschatz.web.error_text`); :func:`error_message` gives the same text
-as one line for a form, :func:`error_json` for a script.
+as one line for a form, :func:`error_json` for a script. :func:`web_error_response` is how the
+app's error handlers answer a browser: an address under ``/web`` (or an address that is not
+the API's, asked for as HTML) gets the error page, a page's script asking ``/web`` for JSON the
+one error shape with its message in the page's language; the API keeps its JSON.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from datenschatz.access.policy import Principal
 from datenschatz.errors import DatenschatzError
 from datenschatz.web.error_text import error_text
 from datenschatz.web.i18n import COOKIE, Translator, catalog, language_of
 from datenschatz.web.measure_notes import measure_notes
+from datenschatz.web.service_notes import GLOBALS as SERVICE_NOTES
 
 TEMPLATES = Path(__file__).parent / "templates"
 PREFIX = "/web"
@@ -66,10 +70,17 @@ def _number(value: int | float | None, lang: str = "de") -> str:
     return text
 
 
+def _labels(values: list[str], t: Translator, prefix: str) -> list[str]:
+    """The texts ``<prefix><value>`` of ``values`` (e.g. the open questions of a release)."""
+    return [t(prefix + v) for v in values]
+
+
 _env.filters["json_attr"] = _json_attr
 _env.filters["when"] = _when
 _env.filters["number"] = _number
+_env.filters["labels"] = _labels
 _env.globals["measure_notes"] = measure_notes
+_env.globals.update(SERVICE_NOTES)
 
 
 def url_with(request: Request, drop: tuple[str, ...] = (), **replace: Any) -> str:
@@ -84,9 +95,13 @@ def url_with(request: Request, drop: tuple[str, ...] = (), **replace: Any) -> st
     return request.url.path + ("?" + query if query else "")
 
 
+# Texts scripts show: their own, and those of the API's error codes and error locations.
+CLIENT_TEXTS = ("js.", "errors.code.", "errors.label.")
+
+
 def client_texts(t: Translator) -> Markup:
-    """The texts scripts show (keys ``js.*``), as JSON safe inside a script element."""
-    texts = {k: v for k, v in catalog(t.lang).items() if k.startswith("js.")}
+    """The texts scripts show (:data:`CLIENT_TEXTS`), as JSON safe inside a script element."""
+    texts = {k: v for k, v in catalog(t.lang).items() if k.startswith(CLIENT_TEXTS)}
     text = json.dumps(texts, ensure_ascii=False).replace("<", "\\u003c")
     return Markup(text)
 
@@ -150,6 +165,40 @@ def error_json(request: Request, exc: DatenschatzError) -> dict[str, Any]:
     body = exc.to_dict()
     body["error"]["message"] = error_message(request, exc)
     return body
+
+
+def _under_web(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def answers_errors(request: Request) -> bool:
+    """Whether the web UI answers an error of ``request`` (see :func:`web_error_response`)."""
+    return _under_web(request.url.path) or "text/html" in request.headers.get("accept", "")
+
+
+def web_error_response(
+    request: Request, exc: DatenschatzError, headers: dict[str, str] | None = None
+) -> Response | None:
+    """The web UI's answer to an error of ``request``, or None where the API answers.
+
+    Under ``/web``: the error page with the error's status, or for a script that asks for JSON
+    the one error shape in the page's language. Elsewhere: the error page for a browser asking
+    for HTML (the caller keeps the API's own addresses out); None (the API's JSON) otherwise.
+    """
+    if not answers_errors(request):
+        return None
+    if _under_web(request.url.path) and _wants_json(request):
+        return JSONResponse(
+            error_json(request, exc), status_code=exc.status, headers=headers or None
+        )
+    response = error_page(request, exc)
+    response.headers.update(headers or {})
+    return response
 
 
 def markup_paragraphs(text: str) -> Markup:

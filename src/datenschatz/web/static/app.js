@@ -20,12 +20,35 @@
     return String(value);
   }
 
+  /* An API error (the one JSON error shape, or none) as a sentence in the page's language:
+     English pages show the API's own message, others the text of its code and the parameter
+     it names (texts "errors.code.*" and "errors.label.*" from the page's catalog). */
+  var STATUS_CODES = { 401: "unauthorized", 403: "forbidden", 404: "not_found", 410: "gone",
+    413: "too_large", 429: "rate_limited" };
+  function errorText(body, status) {
+    var error = body && body.error ? body.error : null;
+    if (lang === "en" && error && error.message) return error.message;
+    var code = error && error.code ? error.code : STATUS_CODES[status] || "internal_error";
+    var text = texts["errors.code." + code] || t("errors.code.internal_error");
+    var details = (error && error.details) || {};
+    var names = ["parameter", "column", "field"].filter(function (n) { return details[n]; });
+    if (!names.length) return text;
+    return text + " (" + t("errors.label." + names[0]) + ": " + details[names[0]] + ")";
+  }
+
   async function getJson(url) {
-    var response = await fetch(url, { headers: { Accept: "application/json" } });
+    var response;
+    try {
+      response = await fetch(url, { headers: { Accept: "application/json" } });
+    } catch (failed) {
+      throw new Error(t("js.network_error"));
+    }
     var body = await response.json().catch(function () { return null; });
     if (!response.ok) {
-      var message = body && body.error ? body.error.message : response.statusText;
-      throw new Error(message);
+      var error = new Error(errorText(body, response.status));
+      error.code = body && body.error ? body.error.code : null;
+      error.status = response.status;
+      throw error;
     }
     return body;
   }
@@ -53,5 +76,7 @@
     });
   });
 
-  window.Datenschatz = { t: t, cell: cell, getJson: getJson, seconds: seconds, lang: lang };
+  window.Datenschatz = {
+    t: t, cell: cell, getJson: getJson, errorText: errorText, seconds: seconds, lang: lang
+  };
 })();

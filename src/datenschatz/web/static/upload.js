@@ -129,13 +129,14 @@
       } else if (body && body.form) {
         showError(body.form);
       } else {
-        var message = body && body.error ? body.error.message : xhr.statusText;
+        // The web UI answers in the page's language; anything else by its status.
+        var message = body && body.error ? body.error.message : D.errorText(null, xhr.status);
         status.textContent = D.t("js.error", { message: message });
       }
     });
     xhr.addEventListener("error", function () {
       button.disabled = false;
-      status.textContent = D.t("js.error", { message: "network" });
+      status.textContent = D.t("js.error", { message: D.t("js.network_error") });
     });
     xhr.send(new FormData(form));
   });
