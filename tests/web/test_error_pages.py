@@ -144,3 +144,26 @@ def test_a_rate_limited_browser_gets_the_page_in_its_language(tmp_path: Path) ->
     assert api.headers["content-type"] == "application/json"
     assert api.json()["error"]["code"] == "rate_limited"
     assert api.json()["error"]["message"].startswith("Too many requests; try again in")
+
+
+def test_an_unexpected_error_is_a_500_page_without_detail(sqlite_web_hub: Hub) -> None:
+    app = create_app(sqlite_web_hub)
+
+    def broken() -> None:
+        raise RuntimeError("/srv/geheim/pfad kaputt")
+
+    app.add_api_route("/web/kaputt", broken)
+    app.add_api_route("/api/v1/kaputt", broken)
+    client = TestClient(app, raise_server_exceptions=False)
+    page = client.get("/web/kaputt", headers=HTML)
+    assert page.status_code == 500
+    assert "<h1>Fehler</h1>" in page.text
+    assert _message(page.text) == (
+        "Etwas ist schiefgegangen. Bitte versuchen Sie es später noch einmal."
+    )
+    assert "geheim" not in page.text
+    api = client.get("/api/v1/kaputt", headers=HTML)
+    assert api.status_code == 500
+    assert api.json() == {
+        "error": {"code": "internal_error", "message": "Internal server error.", "details": {}}
+    }
