@@ -74,7 +74,6 @@ def fail(exc: DatenschatzError, as_json: bool = False) -> NoReturn:
 
 def load_hub(*, migrate: bool = True) -> Hub:
     """Build the hub from the environment; bring the schema up to date if asked."""
-    from datenschatz.db.migrate import ensure_schema
     from datenschatz.hub import Hub
 
     hub = Hub.from_env()
@@ -84,8 +83,14 @@ def load_hub(*, migrate: bool = True) -> Hub:
     hub.data_dir.mkdir(parents=True, exist_ok=True)
     hub.store.ensure()
     if migrate:
-        ensure_schema(hub.engine)
+        ensure_current_schema(hub)
     return hub
+
+
+def ensure_current_schema(hub: Hub) -> None:
+    from datenschatz.db.migrate import ensure_schema
+
+    ensure_schema(hub.engine)
 
 
 @contextmanager
@@ -160,7 +165,8 @@ def ingest(
     from datenschatz.ingest.pipeline import ingest_file
 
     with handled(as_json):
-        hub = load_hub()
+        # The schema check runs beside the file's conversion (see ingest_file).
+        hub = load_hub(migrate=False)
         options = IngestOptions(
             crs=crs,
             sheet=sheet,
@@ -178,6 +184,7 @@ def ingest(
                 org=org,
                 options=options,
                 progress=progress,
+                prepare=lambda: ensure_current_schema(hub),
             )
         from datenschatz.privacy.gate import summary_of
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from datenschatz.config import Settings, load_settings
-from datenschatz.db.session import engine_for, session_scope
 from datenschatz.store import duck
 from datenschatz.store.versions import VersionStore
 
@@ -26,12 +26,19 @@ if TYPE_CHECKING:
 @dataclass
 class Hub:
     settings: Settings
-    engine: Engine = field(init=False)
     store: VersionStore = field(init=False)
 
     def __post_init__(self) -> None:
-        self.engine = engine_for(self.settings.resolved_database_url)
         self.store = VersionStore(self.settings.versions_dir, self.settings.tmp_dir)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The relational engine, built on first use: SQLAlchemy's ORM loads only then (an
+        ingest converts its file meanwhile; see :func:`datenschatz.ingest.pipeline.ingest_file`).
+        """
+        from datenschatz.db.session import engine_for
+
+        return engine_for(self.settings.resolved_database_url)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Hub:
@@ -43,6 +50,8 @@ class Hub:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        from datenschatz.db.session import session_scope
+
         with session_scope(self.engine) as session:
             yield session
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,18 +11,10 @@ from sqlalchemy.orm import Session
 
 from datenschatz.db.models import Dataset, Organization, OrganizationType, Version
 from datenschatz.errors import InputError, NotFound
+from datenschatz.slugs import SLUG_RE as SLUG_RE  # re-exported
+from datenschatz.slugs import check_slug as check_slug  # re-exported
 
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
 DEFAULT_ORG = "stadt"
-
-
-def check_slug(slug: str, parameter: str = "dataset") -> str:
-    if not SLUG_RE.fullmatch(slug):
-        raise InputError(
-            "A slug has 1 to 100 characters: lower-case letters, digits and inner hyphens.",
-            parameter=parameter,
-        )
-    return slug
 
 
 def get_dataset(session: Session, slug: str) -> Dataset:

@@ -11,29 +11,23 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from datenschatz.catalog.datasets import (
-    VersionInfo,
-    check_slug,
-    get_or_create_dataset,
-    next_version_number,
-)
-from datenschatz.db.models import Dataset, Version
 from datenschatz.errors import DatenschatzError, IngestError, InputError, TooLarge
-from datenschatz.governance import audit
 from datenschatz.hub import Hub
 from datenschatz.ingest import readers
 from datenschatz.ingest.model import IngestOptions, Staged
 from datenschatz.ingest.quality import build_report
+from datenschatz.slugs import check_slug
 from datenschatz.store.versions import sha256_file
+
+if TYPE_CHECKING:
+    from datenschatz.catalog.datasets import VersionInfo
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +60,16 @@ def ingest_file(
     actor: str = "cli",
     extra: dict[str, Any] | None = None,
     progress: Progress = _no_progress,
+    prepare: Callable[[], object] | None = None,
 ) -> VersionInfo:
     """Parse, check and store ``path`` as the next version of ``dataset``.
 
     Creates the dataset (as a draft, access level internal) if it is new. Bad input raises an
     IngestError naming file, line and column; nothing is then changed in catalog or store.
+
+    While DuckDB converts the file (without holding the GIL), a thread hashes the source and
+    loads what the commit needs: the relational layer, and ``prepare`` if given (the CLI's
+    schema check). Its failure is raised before the catalog changes.
     """
     check_slug(dataset)
     options = options or IngestOptions(
@@ -97,15 +96,12 @@ def ingest_file(
     con = hub.duckdb(spatial=fmt in readers.SPATIAL_FORMATS)
     staged = None
     # The source hash (provenance) is computed beside the parse; hashlib releases the GIL.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
-        source_sha = pool.submit(sha256_file, path)
-        # While DuckDB converts the file (without the GIL), load what the commit needs next.
-        pool.submit(_load_commit_modules)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest") as pool:
+        source = pool.submit(lambda: Source(shown, size, sha256_file(path)))
+        ready = pool.submit(_prepare_commit, hub, prepare)
         try:
             progress("parsing")
             staged = readers.read(con, path, options, fmt)
-            progress("hashing")
-            source = Source(shown, size, source_sha.result())
             info = commit_version(
                 hub,
                 con,
@@ -117,6 +113,7 @@ def ingest_file(
                 actor=actor,
                 extra=extra,
                 progress=progress,
+                ready=ready,
             )
             _privacy_scan(hub, con, info)
         finally:
@@ -127,11 +124,21 @@ def ingest_file(
     return info
 
 
-def _load_commit_modules() -> None:
-    """Import the privacy gate and the search index (about 0.15 s), which the steps after the
-    write use; a thread does it while the write runs."""
+def _resolved(source: Source | Future[Source]) -> Source:
+    return source.result() if isinstance(source, Future) else source
+
+
+def _prepare_commit(hub: Hub, prepare: Callable[[], object] | None) -> None:
+    """Load the relational layer, the privacy gate and the search index, open the engine, and
+    run ``prepare``: the steps after the write need them."""
+    import datenschatz.catalog.datasets
     import datenschatz.catalog.search_index
+    import datenschatz.governance.audit
     import datenschatz.privacy.gate  # noqa: F401
+
+    _ = hub.engine
+    if prepare is not None:
+        prepare()
 
 
 def _privacy_scan(hub: Hub, con: duckdb.DuckDBPyConnection, info: VersionInfo) -> None:
@@ -150,17 +157,19 @@ def commit_version(
     staged: Staged,
     *,
     dataset: str,
-    source: Source,
+    source: Source | Future[Source],
     title: str | None = None,
     org: str | None = None,
     actor: str,
     extra: dict[str, Any] | None = None,
     progress: Progress = _no_progress,
+    ready: Future[None] | None = None,
 ) -> VersionInfo:
     """Write ``staged`` as the next version of ``dataset``: file first, then one transaction.
 
     The file is complete (fsynced, renamed) before the catalog row exists; if the transaction
-    fails, the file is removed again.
+    fails, the file is removed again. ``source`` may still be computed by another thread, and
+    ``ready`` (if given) is waited for before the transaction; an error of either is raised.
     """
     check_slug(dataset)
     progress("writing")
@@ -169,14 +178,31 @@ def commit_version(
     except duckdb.Error:
         if staged.retry is None:
             raise
-        log.info("optimistic reading of %s did not hold; reading it carefully", source.name)
+        name = _resolved(source).name
+        log.info("optimistic reading of %s did not hold; reading it carefully", name)
         staged = staged.retry()
         stored = hub.store.write(con, staged.select_sql, prefix=dataset)
     try:
+        source = _resolved(source)
         if stored.row_count == 0:
             raise IngestError("The file has no data rows.", key="ingest.no_rows", file=source.name)
         progress("reporting")
         schema, quality, bbox = build_report(con, hub.store.path(stored.relpath), staged)
+        if ready is not None:
+            ready.result()
+        # Imported here, not at module level: an ingest loads the relational layer while
+        # DuckDB writes (see ingest_file).
+        from sqlalchemy import select
+        from sqlalchemy.exc import IntegrityError
+
+        from datenschatz.catalog.datasets import (
+            VersionInfo,
+            get_or_create_dataset,
+            next_version_number,
+        )
+        from datenschatz.db.models import Dataset, Version
+        from datenschatz.governance import audit
+
         for attempt in range(1, RETRIES + 1):
             try:
                 with hub.session() as session:
