@@ -4,6 +4,7 @@ and every row it lets through stands for at least k contributors."""
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ def _iban(digits: str) -> str:
     return "DE" + iban.calc_check_digits("DE00" + digits) + digits
 
 
+ADDRESS = re.compile(r"(Bahnhof|Haupt|Schul)straße [1-9][0-9]?")
 # Personal values the detectors know, each as a strategy of concrete values.
 PERSONAL = st.one_of(
     st.text("0123456789", min_size=18, max_size=18).map(_iban),
@@ -31,7 +33,7 @@ PERSONAL = st.one_of(
     st.from_regex(r"\+49 (2323|231|30|176) [1-9][0-9]{6}", fullmatch=True),
     st.from_regex(r"0(2323|231|234) / [1-9][0-9]{5}", fullmatch=True),
     st.sampled_from(["Anna Müller", "Peter Schmidt", "Frau Becker", "Herr Wagner"]),
-    st.from_regex(r"(Bahnhof|Haupt|Schul)straße [1-9][0-9]?", fullmatch=True),
+    st.from_regex(ADDRESS.pattern, fullmatch=True),
     st.from_regex(r"geb\. [12][0-9]\.0[1-9]\.19[5-9][0-9]", fullmatch=True),
     st.from_regex(r"DE000562446230[0-9A-Z]{19}", fullmatch=True),
 )
@@ -67,7 +69,8 @@ def test_no_value_the_gate_lets_through_matches_a_detector(
     hub: Hub, rows: list[tuple[str, str | None, str]], role: str
 ) -> None:
     cells = [f"{a} {p} {b}".strip() if p else a for a, p, b in rows]
-    planted = [p for _a, p, _b in rows if p]
+    # By design a public_key column may hold addresses (of public places: car parks, schools).
+    planted = [p for _a, p, _b in rows if p and not (role == "public_key" and ADDRESS.fullmatch(p))]
     values = ", ".join(f"({i}, {_sql_string(c)})" for i, c in enumerate(cells))
     slug = f"prop-{next(_slugs)}"
     add_version(

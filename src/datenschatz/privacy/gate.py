@@ -44,7 +44,7 @@ from datenschatz.privacy.roles import Proposal, get_roles, propose_role, record_
 
 log = logging.getLogger(__name__)
 
-SCAN_FORMAT = 1  # bump when detectors change in a way that makes stored scans stale
+SCAN_FORMAT = 2  # bump when detectors change in a way that makes stored scans stale
 # Entities a public_key column may hold: addresses of public places are no personal data.
 PUBLIC_PLACE_ENTITIES = frozenset({"street_address", "postcode_city"})
 NEVER_RAW = (ColumnRole.DIRECT_ID, ColumnRole.FREE_TEXT)
