@@ -120,6 +120,7 @@ __all__ = [
     "ensure_creatable_organizations",
     "ensure_dataset",
     "ensure_grant",
+    "ensure_not_own_release",
     "ensure_own_grant",
     "ensure_own_team",
     "ensure_own_token",
@@ -503,6 +504,21 @@ def ensure_can_decide_release(principal: Principal, kind: ReviewerKind, question
             f"The {kind.value.replace('_', ' ')} answers the {question} question.",
             key="access.other_reviewer",
             question=question,
+        )
+
+
+def ensure_not_own_release(principal: Principal, release: ReleaseRequest) -> None:
+    """Four eyes: whoever requested a release may not approve it (compared by account; by
+    name for accountless admins such as the CLI's)."""
+    if release.requested_by is not None or principal.user_id is not None:
+        own = release.requested_by == principal.user_id
+    else:
+        own = release.requested_by_name == principal.name
+    if own:
+        raise Forbidden(
+            "Four-eyes principle: the requester may not approve their own release.",
+            key="release.four_eyes",
+            release=release.id,
         )
 
 

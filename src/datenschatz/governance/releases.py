@@ -40,7 +40,7 @@ from datenschatz.db.governance_release_models import (
     Withdrawal,
 )
 from datenschatz.db.models import AccessLevel, Dataset, DatasetStatus, Version, utcnow
-from datenschatz.errors import CheckFailed, Conflict, Forbidden, InputError, NotFound
+from datenschatz.errors import CheckFailed, Conflict, InputError, NotFound
 from datenschatz.governance import audit
 from datenschatz.governance.grants import utc
 from datenschatz.hub import Hub
@@ -465,13 +465,6 @@ def _parse_question(question: str) -> Question:
         ) from None
 
 
-def _same_person(release: ReleaseRequest, principal: Principal) -> bool:
-    """Whether ``principal`` made the request (by account; by name for accountless admins)."""
-    if release.requested_by is not None or principal.user_id is not None:
-        return release.requested_by == principal.user_id
-    return release.requested_by_name == principal.name
-
-
 def _checklist(answers: dict[str, Any] | None) -> dict[str, str]:
     answers = answers or {}
     unknown = sorted(set(answers) - set(ETHICS_CHECKLIST))
@@ -602,12 +595,8 @@ def decide(
                 key="release.decision_not_needed",
                 parameter="question",
             )
-        if approve and _same_person(release, principal):
-            raise Forbidden(
-                "Four-eyes principle: the requester may not approve their own release.",
-                key="release.four_eyes",
-                release=release_id,
-            )
+        if approve:
+            policy.ensure_not_own_release(principal, release)
         done = session.scalar(
             select(ReleaseDecision.id).where(
                 ReleaseDecision.release_id == release.id, ReleaseDecision.question == asked
