@@ -8,17 +8,21 @@ Templates show it with the macros of ``_forms.html``. Secrets (passwords) are ne
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 
+from datenschatz.access.policy import Principal
 from datenschatz.errors import DatenschatzError, Forbidden, InputError, Unauthorized
 from datenschatz.web import session as web_session
 from datenschatz.web.error_text import error_text
 from datenschatz.web.i18n import language_of
+from datenschatz.web.rendering import PREFIX, error_page, page
 
 # Form fields that are never echoed back into a page.
 SECRET_FIELDS = frozenset({"csrf", "password", "password2"})
@@ -146,3 +150,35 @@ def utc_time(value: str, parameter: str, *, required: bool = True) -> datetime |
             parameter=parameter,
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def render_signed_in(
+    request: Request,
+    principal: Principal,
+    template: str,
+    context: Callable[[], dict[str, Any]],
+    *,
+    form: FormState | None,
+    http_status: int,
+    done_values: Collection[str],
+) -> Response:
+    """A page for signed-in users built from ``context()``: the sign-in page for others, the
+    error page when the context refuses; with ``form``, a failed form's error and values, else
+    the ``done`` note of a form that went through (one of ``done_values``)."""
+    web = web_session.current(request)
+    if web is None or principal.anonymous:
+        return RedirectResponse(f"{PREFIX}/login", status_code=303)
+    try:
+        values = context()
+    except DatenschatzError as exc:
+        return error_page(request, exc)
+    done = request.query_params.get("done", "")
+    return page(
+        request,
+        template,
+        http_status=http_status,
+        csrf=web.csrf,
+        form=form,
+        done=done if done in done_values and form is None else None,
+        **values,
+    )

@@ -27,10 +27,15 @@ from datenschatz.governance.accounts import add_role, get_user, list_users
 from datenschatz.governance.challenges import list_challenges
 from datenschatz.governance.tokens import list_tokens, revoke_token
 from datenschatz.hub import Hub
-from datenschatz.web import session as web_session
 from datenschatz.web.deps import HubDep, PrincipalDep
-from datenschatz.web.formkit import FormState, Submitted, is_access_error, read_form
-from datenschatz.web.rendering import PREFIX, error_page, page
+from datenschatz.web.formkit import (
+    FormState,
+    Submitted,
+    is_access_error,
+    read_form,
+    render_signed_in,
+)
+from datenschatz.web.rendering import PREFIX, error_page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 AUDIT_PAGE = 50
@@ -87,22 +92,14 @@ def render_admin(
     http_status: int = 200,
 ) -> Response:
     """The admin page; with ``form``, a failed form shows its error and the entered values."""
-    web = web_session.current(request)
-    if web is None or principal.anonymous:
-        return RedirectResponse(f"{PREFIX}/login", status_code=303)
-    try:
-        context = admin_context(hub, principal, request)
-    except DatenschatzError as exc:
-        return error_page(request, exc)
-    done = request.query_params.get("done", "")
-    return page(
+    return render_signed_in(
         request,
+        principal,
         "admin.html",
-        http_status=http_status,
-        csrf=web.csrf,
+        lambda: admin_context(hub, principal, request),
         form=form,
-        done=done if done in DONE and form is None else None,
-        **context,
+        http_status=http_status,
+        done_values=DONE,
     )
 
 

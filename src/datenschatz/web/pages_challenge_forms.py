@@ -35,7 +35,13 @@ from datenschatz.governance import challenges, grants
 from datenschatz.hub import Hub
 from datenschatz.web import session as web_session
 from datenschatz.web.deps import HubDep, PrincipalDep
-from datenschatz.web.formkit import FormState, Submitted, is_access_error, read_form
+from datenschatz.web.formkit import (
+    FormState,
+    Submitted,
+    is_access_error,
+    read_form,
+    render_signed_in,
+)
 from datenschatz.web.pages_admin import render_admin
 from datenschatz.web.pages_partner import render_partner
 from datenschatz.web.rendering import PREFIX, error_page, page
@@ -217,22 +223,14 @@ def render_manage(
     form: FormState | None = None,
     http_status: int = 200,
 ) -> Response:
-    web = web_session.current(request)
-    if web is None or principal.anonymous:
-        return RedirectResponse(f"{PREFIX}/login", status_code=303)
-    try:
-        context = manage_context(hub, principal, slug)
-    except DatenschatzError as exc:
-        return error_page(request, exc)
-    done = request.query_params.get("done", "")
-    return page(
+    return render_signed_in(
         request,
+        principal,
         "challenge_manage.html",
-        http_status=http_status,
-        csrf=web.csrf,
+        lambda: manage_context(hub, principal, slug),
         form=form,
-        done=done if done in MANAGE_DONE and form is None else None,
-        **context,
+        http_status=http_status,
+        done_values=MANAGE_DONE,
     )
 
 

@@ -22,10 +22,15 @@ from datenschatz.db.governance_release_models import Challenge
 from datenschatz.errors import DatenschatzError, Unauthorized
 from datenschatz.governance import challenges, grants, own_tokens
 from datenschatz.hub import Hub
-from datenschatz.web import session as web_session
 from datenschatz.web.deps import HubDep, PrincipalDep
-from datenschatz.web.formkit import FormState, Submitted, is_access_error, read_form
-from datenschatz.web.rendering import PREFIX, error_page, page
+from datenschatz.web.formkit import (
+    FormState,
+    Submitted,
+    is_access_error,
+    read_form,
+    render_signed_in,
+)
+from datenschatz.web.rendering import PREFIX, error_page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -69,22 +74,14 @@ def render_partner(
     http_status: int = 200,
 ) -> Response:
     """The partner page; with ``form``, a failed form shows its error and the entered values."""
-    web = web_session.current(request)
-    if web is None or principal.anonymous:
-        return RedirectResponse(f"{PREFIX}/login", status_code=303)
-    try:
-        context = partner_context(hub, principal)
-    except DatenschatzError as exc:
-        return error_page(request, exc)
-    done = request.query_params.get("done", "")
-    return page(
+    return render_signed_in(
         request,
+        principal,
         "partner.html",
-        http_status=http_status,
-        csrf=web.csrf,
+        lambda: partner_context(hub, principal),
         form=form,
-        done=done if done in DONE and form is None else None,
-        **context,
+        http_status=http_status,
+        done_values=DONE,
     )
 
 
