@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -182,3 +183,32 @@ def render_signed_in(
         done=done if done in done_values and form is None else None,
         **values,
     )
+
+
+T = TypeVar("T")
+
+
+async def submit_form(
+    request: Request,
+    form_id: str,
+    work: Callable[[Submitted], T],
+    *,
+    done: Callable[[Submitted, T], Response],
+    again: Callable[[Submitted, FormState, DatenschatzError], Response],
+    refused: Callable[[DatenschatzError], bool] = is_access_error,
+) -> Response:
+    """Run a form: read it (CSRF checked), do ``work`` in a worker thread, answer ``done``.
+
+    A service error answers the error page where the form could not be read or the error is
+    ``refused`` (not signed in, not allowed), else ``again``: the page with the form's error
+    (its :class:`FormState`) and the entered values, under the error's status.
+    """
+    submitted: Submitted | None = None
+    try:
+        submitted = await read_form(request)
+        result = await run_in_threadpool(work, submitted)
+    except DatenschatzError as exc:
+        if submitted is None or refused(exc):
+            return error_page(request, exc)
+        return again(submitted, FormState.of(request, form_id, exc, submitted), exc)
+    return done(submitted, result)

@@ -15,13 +15,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from datenschatz.access.policy import ALL_SCOPES, Principal, ensure_admin
 from datenschatz.catalog.organizations import list_organizations
 from datenschatz.db.governance_models import ReviewerKind, Role
-from datenschatz.errors import DatenschatzError, InputError
+from datenschatz.errors import InputError
 from datenschatz.governance import audit, grants
 from datenschatz.governance.accounts import add_role, get_user, list_users
 from datenschatz.governance.challenges import list_challenges
@@ -31,11 +30,10 @@ from datenschatz.web.deps import HubDep, PrincipalDep
 from datenschatz.web.formkit import (
     FormState,
     Submitted,
-    is_access_error,
-    read_form,
     render_signed_in,
+    submit_form,
 )
-from datenschatz.web.rendering import PREFIX, error_page
+from datenschatz.web.rendering import PREFIX
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 AUDIT_PAGE = 50
@@ -124,23 +122,21 @@ async def admin_form(
 ) -> Response:
     """Run an admin form: CSRF, :func:`ensure_admin`, ``action`` in one transaction, then back
     to the admin page; a service error shows the page again with the form's error and values."""
-    submitted: Submitted | None = None
-    try:
-        submitted = await read_form(request)
-        values = submitted
 
-        def run() -> str | None:
-            ensure_admin(principal)
-            with hub.session() as session:
-                return action(session, values)
+    def run(values: Submitted) -> str | None:
+        ensure_admin(principal)
+        with hub.session() as session:
+            return action(session, values)
 
-        chosen = await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        if submitted is None or is_access_error(exc):
-            return error_page(request, exc)
-        state = FormState.of(request, form_id, exc, submitted)
-        return render_admin(request, hub, principal, state, exc.status)
-    return RedirectResponse(f"{PREFIX}/admin?done={chosen or done}#{anchor}", status_code=303)
+    return await submit_form(
+        request,
+        form_id,
+        run,
+        done=lambda _form, chosen: RedirectResponse(
+            f"{PREFIX}/admin?done={chosen or done}#{anchor}", status_code=303
+        ),
+        again=lambda _form, state, exc: render_admin(request, hub, principal, state, exc.status),
+    )
 
 
 @router.post("/admin/roles")

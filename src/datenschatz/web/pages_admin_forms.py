@@ -19,7 +19,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from datenschatz.access.policy import Principal, ensure_admin
@@ -33,8 +32,7 @@ from datenschatz.web.deps import HubDep, PrincipalDep
 from datenschatz.web.formkit import (
     FormState,
     Submitted,
-    is_access_error,
-    read_form,
+    submit_form,
     utc_time,
 )
 from datenschatz.web.pages_admin import admin_form, render_admin
@@ -64,37 +62,33 @@ def _new_password(form: Submitted) -> tuple[str, bool]:
 
 @router.post("/admin/users", response_class=HTMLResponse)
 async def create_user(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
-    submitted: Submitted | None = None
-    try:
-        submitted = await read_form(request)
-        form = submitted
+    def run(form: Submitted) -> tuple[accounts.UserInfo, str | None]:
+        ensure_admin(principal)
+        password, generated = _new_password(form)
+        with hub.session() as session:
+            info = accounts.create_user(
+                session,
+                form.get("name"),
+                role=form.get("role") or None,
+                org=form.get("org") or None,
+                reviewer_kind=form.get("reviewer_kind") or None,
+                password=password,
+                actor=principal.name,
+            )
+        return info, password if generated else None
 
-        def run() -> tuple[accounts.UserInfo, str | None]:
-            ensure_admin(principal)
-            password, generated = _new_password(form)
-            with hub.session() as session:
-                info = accounts.create_user(
-                    session,
-                    form.get("name"),
-                    role=form.get("role") or None,
-                    org=form.get("org") or None,
-                    reviewer_kind=form.get("reviewer_kind") or None,
-                    password=password,
-                    actor=principal.name,
-                )
-            return info, password if generated else None
+    def done(form: Submitted, result: tuple[accounts.UserInfo, str | None]) -> Response:
+        info, shown_once = result
+        if shown_once is None:
+            return RedirectResponse(f"{PREFIX}/admin?done=user#users", status_code=303)
+        response = page(request, "user_created.html", user=info, password=shown_once)
+        response.headers.update(NO_STORE)
+        return response
 
-        info, shown_once = await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        if submitted is None or is_access_error(exc):
-            return error_page(request, exc)
-        state = FormState.of(request, "create-user", exc, submitted)
+    def again(form: Submitted, state: FormState, exc: DatenschatzError) -> Response:
         return render_admin(request, hub, principal, state, exc.status)
-    if shown_once is None:
-        return RedirectResponse(f"{PREFIX}/admin?done=user#users", status_code=303)
-    response = page(request, "user_created.html", user=info, password=shown_once)
-    response.headers.update(NO_STORE)
-    return response
+
+    return await submit_form(request, "create-user", run, done=done, again=again)
 
 
 @router.post("/admin/users/{name}/active")
@@ -210,38 +204,33 @@ def _criteria(form: Submitted) -> list[dict[str, Any]]:
 
 @router.post("/admin/challenges", response_class=HTMLResponse)
 async def create_challenge(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
-    submitted: Submitted | None = None
-    try:
-        submitted = await read_form(request)
-        form = submitted
-
-        def run() -> str:
-            closes = utc_time(form.get("applications_close_at"), "applications_close_at")
-            ends = utc_time(form.get("access_ends_at"), "access_ends_at")
-            assert closes is not None
-            assert ends is not None
-            with hub.session() as session:
-                return challenges.create_challenge(
-                    session,
-                    principal,
-                    slug=form.get("slug"),
-                    title=form.get("title"),
-                    question=form.get("question"),
-                    background=form.get("background"),
-                    terms=form.get("terms"),
-                    datasets=form.getlist("datasets"),
-                    criteria=_criteria(form),
-                    applications_close_at=closes,
-                    access_ends_at=ends,
-                    demo_day_at=utc_time(form.get("demo_day_at"), "demo_day_at", required=False),
-                    reviewers=form.getlist("reviewers"),
-                ).slug
-
+    def run(form: Submitted) -> str:
         ensure_admin(principal)
-        slug = await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        if submitted is None or is_access_error(exc):
-            return error_page(request, exc)
-        state = FormState.of(request, "challenge", exc, submitted)
+        closes = utc_time(form.get("applications_close_at"), "applications_close_at")
+        ends = utc_time(form.get("access_ends_at"), "access_ends_at")
+        assert closes is not None
+        assert ends is not None
+        with hub.session() as session:
+            return challenges.create_challenge(
+                session,
+                principal,
+                slug=form.get("slug"),
+                title=form.get("title"),
+                question=form.get("question"),
+                background=form.get("background"),
+                terms=form.get("terms"),
+                datasets=form.getlist("datasets"),
+                criteria=_criteria(form),
+                applications_close_at=closes,
+                access_ends_at=ends,
+                demo_day_at=utc_time(form.get("demo_day_at"), "demo_day_at", required=False),
+                reviewers=form.getlist("reviewers"),
+            ).slug
+
+    def done(form: Submitted, slug: str) -> Response:
+        return RedirectResponse(f"{PREFIX}/challenges/{slug}/manage?done=created", status_code=303)
+
+    def again(form: Submitted, state: FormState, exc: DatenschatzError) -> Response:
         return _render_challenge_form(request, hub, principal, state, exc.status)
-    return RedirectResponse(f"{PREFIX}/challenges/{slug}/manage?done=created", status_code=303)
+
+    return await submit_form(request, "challenge", run, done=done, again=again)

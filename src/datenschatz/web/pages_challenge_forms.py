@@ -25,7 +25,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from datenschatz.access import policy
@@ -38,9 +37,8 @@ from datenschatz.web.deps import HubDep, PrincipalDep
 from datenschatz.web.formkit import (
     FormState,
     Submitted,
-    is_access_error,
-    read_form,
     render_signed_in,
+    submit_form,
 )
 from datenschatz.web.pages_admin import render_admin
 from datenschatz.web.pages_partner import render_partner
@@ -137,6 +135,12 @@ def _links(text: str) -> list[str]:
     return [x for x in text.split() if x]
 
 
+def _not_signed_in(exc: DatenschatzError) -> bool:
+    """A team's forms show a refusal (not a member, ...) on the page; only a missing sign-in
+    answers the error page."""
+    return isinstance(exc, Unauthorized)
+
+
 @router.post("/challenges/{slug}/{action}", response_class=HTMLResponse)
 async def challenge_action(
     slug: str, action: str, request: Request, hub: HubDep, principal: PrincipalDep
@@ -144,45 +148,48 @@ async def challenge_action(
     """Register a team, apply as a team, or submit a result (signed-in users)."""
     if action not in PAGE_DONE:
         return error_page(request, NotFound("No such page.", key="challenge.no_such_form"))
-    submitted: Submitted | None = None
-    try:
-        submitted = await read_form(request)
-        form = submitted
 
-        def run() -> None:
-            with hub.session() as session:
-                if action == "team":
-                    challenges.register_team(session, principal, form.get("name"))
-                elif action == "apply":
-                    why = form.get("why")
-                    needs = [{"dataset": d, "why": why} for d in form.getlist("dataset")]
-                    challenges.apply(
-                        session,
-                        principal,
-                        slug,
-                        team=form.get("team"),
-                        proposal=form.get("proposal"),
-                        data_needs=needs,
-                    )
-                else:
-                    challenges.submit_result(
-                        session,
-                        principal,
-                        slug,
-                        team=form.get("team"),
-                        title=form.get("title"),
-                        text=form.get("text"),
-                        links=_links(form.get("links")),
-                    )
+    def run(form: Submitted) -> None:
+        with hub.session() as session:
+            if action == "team":
+                challenges.register_team(session, principal, form.get("name"))
+            elif action == "apply":
+                why = form.get("why")
+                needs = [{"dataset": d, "why": why} for d in form.getlist("dataset")]
+                challenges.apply(
+                    session,
+                    principal,
+                    slug,
+                    team=form.get("team"),
+                    proposal=form.get("proposal"),
+                    data_needs=needs,
+                )
+            else:
+                challenges.submit_result(
+                    session,
+                    principal,
+                    slug,
+                    team=form.get("team"),
+                    title=form.get("title"),
+                    text=form.get("text"),
+                    links=_links(form.get("links")),
+                )
 
-        await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        if submitted is None or isinstance(exc, Unauthorized):
-            return error_page(request, exc)
-        state = FormState.of(request, action, exc, submitted)
+    def done(form: Submitted, _result: None) -> Response:
+        target = f"{PREFIX}/challenges/{quote(slug, safe='')}?done={action}"
+        return RedirectResponse(target, status_code=303)
+
+    def again(form: Submitted, state: FormState, exc: DatenschatzError) -> Response:
         return render_challenge(request, hub, principal, slug, state, exc.status)
-    target = f"{PREFIX}/challenges/{quote(slug, safe='')}?done={action}"
-    return RedirectResponse(target, status_code=303)
+
+    return await submit_form(
+        request,
+        action,
+        run,
+        done=done,
+        again=again,
+        refused=_not_signed_in,
+    )
 
 
 # --- the reviewers' page ----------------------------------------------------------------------
@@ -248,30 +255,27 @@ async def manage_form(
 ) -> Response:
     """Run a form of the reviewers' page; on a service error show that page (or, for forms
     sent from the admin page, ``back=admin``, the admin page) again with the error."""
-    submitted: Submitted | None = None
-    try:
-        submitted = await read_form(request)
-        form = submitted
 
-        def run() -> tuple[str, str, str]:
-            with hub.session() as session:
-                return action(session, form)
+    def run(form: Submitted) -> tuple[str, str, str]:
+        with hub.session() as session:
+            return action(session, form)
 
-        slug, done, anchor = await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        if submitted is None or is_access_error(exc):
-            return error_page(request, exc)
-        state = FormState.of(request, form_id, exc, submitted)
-        if submitted.get("back") == "admin":
+    def again(form: Submitted, state: FormState, exc: DatenschatzError) -> Response:
+        if form.get("back") == "admin":
             return render_admin(request, hub, principal, state, exc.status)
-        back = submitted.get("challenge")
+        back = form.get("challenge")
         if not back:
             return error_page(request, exc)
         shown = render_manage(request, hub, principal, back, state, exc.status)
         return shown if shown.status_code == exc.status else error_page(request, exc)
-    if submitted.get("back") == "admin":
-        return RedirectResponse(f"{PREFIX}/admin?done={done}#challenges", status_code=303)
-    return RedirectResponse(_manage_url(slug, done, anchor), status_code=303)
+
+    def done(form: Submitted, result: tuple[str, str, str]) -> Response:
+        slug, note, anchor = result
+        if form.get("back") == "admin":
+            return RedirectResponse(f"{PREFIX}/admin?done={note}#challenges", status_code=303)
+        return RedirectResponse(_manage_url(slug, note, anchor), status_code=303)
+
+    return await submit_form(request, form_id, run, done=done, again=again)
 
 
 @router.post("/challenges/{slug}/manage/publish")
@@ -370,21 +374,23 @@ async def revoke_grant(
 async def request_extra(
     grant_id: int, request: Request, hub: HubDep, principal: PrincipalDep
 ) -> Response:
-    submitted: Submitted | None = None
-    try:
-        submitted = await read_form(request)
-        form = submitted
+    def run(form: Submitted) -> None:
+        with hub.session() as session:
+            grants.request_extra_dataset(
+                session, principal, grant_id, form.get("dataset"), form.get("why")
+            )
 
-        def run() -> None:
-            with hub.session() as session:
-                grants.request_extra_dataset(
-                    session, principal, grant_id, form.get("dataset"), form.get("why")
-                )
+    def done(form: Submitted, _result: None) -> Response:
+        return RedirectResponse(f"{PREFIX}/partner?done=extra#grant-{grant_id}", status_code=303)
 
-        await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        if submitted is None or isinstance(exc, Unauthorized):
-            return error_page(request, exc)
-        state = FormState.of(request, f"extra-{grant_id}", exc, submitted)
+    def again(form: Submitted, state: FormState, exc: DatenschatzError) -> Response:
         return render_partner(request, hub, principal, state, exc.status)
-    return RedirectResponse(f"{PREFIX}/partner?done=extra#grant-{grant_id}", status_code=303)
+
+    return await submit_form(
+        request,
+        f"extra-{grant_id}",
+        run,
+        done=done,
+        again=again,
+        refused=_not_signed_in,
+    )

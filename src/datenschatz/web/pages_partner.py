@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from datenschatz.access.policy import Principal, Scope, can_hold_scope
@@ -26,11 +25,10 @@ from datenschatz.web.deps import HubDep, PrincipalDep
 from datenschatz.web.formkit import (
     FormState,
     Submitted,
-    is_access_error,
-    read_form,
     render_signed_in,
+    submit_form,
 )
-from datenschatz.web.rendering import PREFIX, error_page
+from datenschatz.web.rendering import PREFIX
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -92,20 +90,16 @@ def partner(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
 
 @router.post("/grants/{grant_id}/accept")
 async def accept(grant_id: int, request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
-    submitted: Submitted | None = None
-    try:
-        submitted = await read_form(request)
+    def run(form: Submitted) -> None:
         if principal.anonymous:
             raise Unauthorized("Sign in first.", key="auth.sign_in_first")
+        with hub.session() as session:
+            grants.accept_grant(session, principal, grant_id)
 
-        def run() -> None:
-            with hub.session() as session:
-                grants.accept_grant(session, principal, grant_id)
+    def done(form: Submitted, _result: None) -> Response:
+        return RedirectResponse(f"{PREFIX}/partner?done=accepted#grant-{grant_id}", status_code=303)
 
-        await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        if submitted is None or is_access_error(exc):
-            return error_page(request, exc)
-        state = FormState.of(request, f"accept-{grant_id}", exc, submitted)
+    def again(form: Submitted, state: FormState, exc: DatenschatzError) -> Response:
         return render_partner(request, hub, principal, state, exc.status)
-    return RedirectResponse(f"{PREFIX}/partner?done=accepted#grant-{grant_id}", status_code=303)
+
+    return await submit_form(request, f"accept-{grant_id}", run, done=done, again=again)

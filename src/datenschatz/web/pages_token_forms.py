@@ -12,7 +12,6 @@ is allowed (:mod:`datenschatz.access.policy`).
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from datenschatz.access.policy import ensure_admin
@@ -22,13 +21,12 @@ from datenschatz.web.deps import HubDep, PrincipalDep
 from datenschatz.web.formkit import (
     FormState,
     Submitted,
-    is_access_error,
     positive_int,
-    read_form,
+    submit_form,
 )
 from datenschatz.web.pages_admin import render_admin
 from datenschatz.web.pages_partner import render_partner
-from datenschatz.web.rendering import PREFIX, error_page, page
+from datenschatz.web.rendering import PREFIX, page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -51,77 +49,62 @@ def _shown_once(request: Request, issued: tokens.IssuedToken, back: str) -> Resp
 
 @router.post("/admin/tokens", response_class=HTMLResponse)
 async def admin_create_token(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
-    submitted: Submitted | None = None
-    try:
-        submitted = await read_form(request)
-        form = submitted
+    def run(form: Submitted) -> tokens.IssuedToken:
+        ensure_admin(principal)
+        days = positive_int(form.get("expires_days"), "expires_days")
+        with hub.session() as session:
+            return tokens.create_token(
+                session,
+                accounts.get_user(session, form.get("user")),
+                scopes=form.getlist("scope"),
+                expires_days=days,
+                label=form.get("label"),
+                actor=principal.name,
+            )
 
-        def run() -> tokens.IssuedToken:
-            ensure_admin(principal)
-            days = positive_int(form.get("expires_days"), "expires_days")
-            with hub.session() as session:
-                return tokens.create_token(
-                    session,
-                    accounts.get_user(session, form.get("user")),
-                    scopes=form.getlist("scope"),
-                    expires_days=days,
-                    label=form.get("label"),
-                    actor=principal.name,
-                )
+    def done(form: Submitted, issued: tokens.IssuedToken) -> Response:
+        return _shown_once(request, issued, f"{PREFIX}/admin#tokens")
 
-        issued = await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        if submitted is None or is_access_error(exc):
-            return error_page(request, exc)
-        state = FormState.of(request, "create-token", exc, submitted)
+    def again(form: Submitted, state: FormState, exc: DatenschatzError) -> Response:
         return render_admin(request, hub, principal, state, exc.status)
-    return _shown_once(request, issued, f"{PREFIX}/admin#tokens")
+
+    return await submit_form(request, "create-token", run, done=done, again=again)
 
 
 @router.post("/partner/tokens", response_class=HTMLResponse)
 async def create_own_token(request: Request, hub: HubDep, principal: PrincipalDep) -> Response:
-    submitted: Submitted | None = None
-    try:
-        submitted = await read_form(request)
-        form = submitted
+    def run(form: Submitted) -> tokens.IssuedToken:
+        days = positive_int(form.get("expires_days"), "expires_days")
+        with hub.session() as session:
+            return own_tokens.create_own_token(
+                session,
+                principal,
+                scopes=form.getlist("scope"),
+                expires_days=days,
+                label=form.get("label"),
+            )
 
-        def run() -> tokens.IssuedToken:
-            days = positive_int(form.get("expires_days"), "expires_days")
-            with hub.session() as session:
-                return own_tokens.create_own_token(
-                    session,
-                    principal,
-                    scopes=form.getlist("scope"),
-                    expires_days=days,
-                    label=form.get("label"),
-                )
+    def done(form: Submitted, issued: tokens.IssuedToken) -> Response:
+        return _shown_once(request, issued, f"{PREFIX}/partner#tokens")
 
-        issued = await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        if submitted is None or is_access_error(exc):
-            return error_page(request, exc)
-        state = FormState.of(request, "own-token", exc, submitted)
+    def again(form: Submitted, state: FormState, exc: DatenschatzError) -> Response:
         return render_partner(request, hub, principal, state, exc.status)
-    return _shown_once(request, issued, f"{PREFIX}/partner#tokens")
+
+    return await submit_form(request, "own-token", run, done=done, again=again)
 
 
 @router.post("/partner/tokens/{token_id}/revoke")
 async def revoke_own_token(
     token_id: int, request: Request, hub: HubDep, principal: PrincipalDep
 ) -> Response:
-    submitted: Submitted | None = None
-    try:
-        submitted = await read_form(request)
-        form = submitted
+    def run(form: Submitted) -> None:
+        with hub.session() as session:
+            own_tokens.revoke_own_token(session, principal, token_id, reason=form.get("reason"))
 
-        def run() -> None:
-            with hub.session() as session:
-                own_tokens.revoke_own_token(session, principal, token_id, reason=form.get("reason"))
+    def done(form: Submitted, _result: None) -> Response:
+        return RedirectResponse(f"{PREFIX}/partner?done=token_revoked#tokens", status_code=303)
 
-        await run_in_threadpool(run)
-    except DatenschatzError as exc:
-        if submitted is None or is_access_error(exc):
-            return error_page(request, exc)
-        state = FormState.of(request, f"revoke-token-{token_id}", exc, submitted)
+    def again(form: Submitted, state: FormState, exc: DatenschatzError) -> Response:
         return render_partner(request, hub, principal, state, exc.status)
-    return RedirectResponse(f"{PREFIX}/partner?done=token_revoked#tokens", status_code=303)
+
+    return await submit_form(request, f"revoke-token-{token_id}", run, done=done, again=again)
