@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from datenschatz.db.models import Version
+from datenschatz.db.session import engine_for
 from datenschatz.errors import ConfigError
 from datenschatz.hub import Hub
 from datenschatz.ingest.pipeline import ingest_file
@@ -45,3 +46,22 @@ def test_the_preparation_runs_beside_the_parse_and_before_the_commit(
     assert info.rows == 2
     assert len(ran) == 1
     assert ran[0] != threading.main_thread().name
+
+
+def test_threads_asking_for_a_new_engine_at_once_share_one(tmp_path: Path) -> None:
+    """A hub builds its engine on first use, possibly from several threads at once."""
+    url = f"sqlite:///{tmp_path}/x.db"
+    start = threading.Barrier(8)
+    seen: list[object] = []
+
+    def ask() -> None:
+        start.wait()
+        seen.append(engine_for(url))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(e) for e in seen}) == 1
+    engine_for(url).dispose()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -30,10 +30,18 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-@cache
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
 def engine_for(url: str) -> Engine:
-    """One engine per URL per process."""
-    return make_engine(url)
+    """One engine per URL per process, also when threads ask for it at once (a hub builds its
+    engine on first use, possibly in an ingest's preparing thread or a request's worker)."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)
+        if engine is None:
+            engine = _ENGINES[url] = make_engine(url)
+        return engine
 
 
 def _mark_flushed(session: Session, _context: Any) -> None:
