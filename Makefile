@@ -61,6 +61,13 @@ $(OGCTESTS_STAMP): requirements-ogctests.lock
 	$(OGCTESTS_VENV)/bin/python -m pip install --quiet -c requirements-ogctests.lock ogctests==0.1.15
 	touch $(OGCTESTS_STAMP)
 
+# Under CI=true the PostgreSQL and Mosquitto tests must run: they default to the CI machine's
+# servers (as .ci/run sets them); elsewhere they run only where these variables are set.
+ifeq ($(CI),true)
+export DATENSCHATZ_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export DATENSCHATZ_TEST_MQTT_URL ?= mqtt://127.0.0.1:1883
+endif
+
 pytest: install ogctests-venv web browser
 	DATENSCHATZ_OGCTESTS_PYTHON=$(abspath $(OGCTESTS_VENV))/bin/python $(BIN)/pytest
 
